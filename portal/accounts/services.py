@@ -1,0 +1,423 @@
+"""Account rules: registration, sign-in and lockout, sessions, passwords, tokens, my data.
+
+Tested without HTTP.  Views call these and turn ``AccountError`` into messages.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
+
+from portal import mail
+from portal.accounts.models import ApiToken, LoginSession, LoginThrottle, PasswordReset, User
+from portal.db import utcnow
+from portal.extensions import db
+from portal.i18n import _, _l
+from portal.security import CITIZEN, ROLES
+from portal.site import site
+
+
+class AccountError(Exception):
+    """A rule said no.  ``message`` is translated; ``code`` is stable for the API."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"],
+                          parallelism=cfg["ARGON2_PARALLELISM"], type=Type.ID)
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    hasher = _hasher()
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    if hasher.check_needs_rehashuser.password_hash:
+        user.password_hash = hasher.hash(password)
+    return True
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    data = resources.files("portal").joinpath("data/common-passwords.txt.gz").read_bytes()
+    return frozenset(gzip.decompress(data).decode().split())
+
+
+def password_problem(password: str, email: str = "") -> str | None:
+    """The reason ``password`` is refused, translated, or None when it is acceptable."""
+    cfg = current_app.config
+    if len(password) < cfg["PASSWORD_MIN_LENGTH"]:
+        return _("Use at least %(n)d characters.", n=cfg["PASSWORD_MIN_LENGTH"])
+    if len(password) > cfg["PASSWORD_MAX_LENGTH"]:
+        return _("Use at most %(n)d characters.", n=cfg["PASSWORD_MAX_LENGTH"])
+    if password.lower() in common_passwords() or len(set(password)) < 4:
+        return _("This password is too common. Choose one that is harder to guess.")
+    if email and normalise_email(email) and normalise_email(email) in password.lower():
+        return _("The password must not contain your e-mail address.")
+    return None
+
+
+# -- registration -------------------------------------------------------------------------
+
+def get_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def register(email: str, display_name: str, password: str, consent: bool,
+             locale: str | None = None, role: str = CITIZEN) -> User:
+    if not consent:
+        raise AccountError("consent_required",
+                           _("Please read and accept the privacy notice to register."))
+    problem = password_problem(password, email)
+    if problem:
+        raise AccountError("weak_password", problem)
+    if role not in ROLES:
+        raise AccountError("unknown_role", _("Unknown role."))
+    if get_by_email(email) is not None:
+        raise AccountError("email_taken", _("An account with this e-mail address already exists."))
+    now = utcnow()
+    user = User(email=normalise_email(email), display_name=display_name.strip(),
+                password_hash=hash_password(password), role=role, locale=locale,
+                privacy_version=site().privacy_notice_version, privacy_consented_at=now,
+                created_at=now)
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:  # the same address registered at the same moment
+        db.session.rollback()
+        raise AccountError("email_taken",
+                           _("An account with this e-mail address already exists.")) from None
+    return user
+
+
+def set_role(user: User, role: str) -> None:
+    if role not in ROLES:
+        raise AccountError("unknown_role", _("Unknown role."))
+    user.role = role
+    db.session.commit()
+
+
+def set_locale(user: User, locale: str) -> None:
+    if user.locale != locale:
+        user.locale = locale
+        db.session.commit()
+
+
+# -- sign-in and lockout --------------------------------------------------------------------
+
+def _throttle_key(email: str) -> str:
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, normalise_email(email).encode(), hashlib.sha256).hexdigest()
+
+
+def forget_failures(email: str) -> None:
+    db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key == _throttle_key(email)))
+
+
+def _locked(key: str, now: datetime) -> bool:
+    until = db.session.scalar(sa.select(LoginThrottle.locked_until).where(LoginThrottle.key == key))
+    return until is not None and until > now
+
+
+def record_failure(key: str, now: datetime | None = None) -> None:
+    """Count one failed sign-in for ``key`` in a single atomic statement.
+
+    Every SET expression reads the row as it was before the statement, on SQLite and
+    PostgreSQL alike, so concurrent failures from any number of processes are all counted.
+    """
+    cfg = current_app.config
+    now = now or utcnow()
+    t = LoginThrottle.__table__
+    stale = sa.or_(t.c.window_started_at < now - cfg["LOGIN_FAILURE_WINDOW"],
+                   sa.and_(t.c.locked_until.is_not(None), t.c.locked_until <= now))
+    failures = sa.case((stale, 1), else_=t.c.failures + 1)
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(t).values(key=key, failures=1, window_started_at=now, locked_until=None)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[t.c.key],
+        set_={
+            "failures": failures,
+            "window_started_at": sa.case((stale, now), else_=t.c.window_started_at),
+            "locked_until": sa.case(
+                (failures >= cfg["LOGIN_MAX_FAILURES"], now + cfg["LOGIN_LOCKOUT"]),
+                (stale, None),
+                else_=t.c.locked_until),
+        },
+    )
+    db.session.execute(stmt)
+    db.session.commit()
+
+
+_DUMMY_HASH: str | None = None
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user with this e-mail and password, or ``AccountError``.
+
+    The messages never tell whether the address has an account: unknown addresses are
+    throttled and locked exactly like known ones, and take the same hashing time.
+    """
+    now = utcnow()
+    key = _throttle_key(email)
+    if _locked(key, now):
+        minutes = int(current_app.config["LOGIN_LOCKOUT"].total_seconds() // 60)
+        raise AccountError("locked", _("Too many failed sign-ins. Please try again in "
+                                       "%(minutes)d minutes.", minutes=minutes))
+    user = get_by_email(email)
+    if user is None:
+        _verify_dummy(password)  # same cost as a real check
+        ok = False
+    else:
+        ok = verify_password(user, password)
+    if not ok:
+        db.session.rollback()
+        record_failure(key, now)
+        raise AccountError("invalid", _("The e-mail address or password is not correct."))
+    forget_failures(email)
+    db.session.commit()
+    return user
+
+
+def _verify_dummy(password: str) -> None:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+    try:
+        _hasher().verify(_DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        pass
+
+
+def start_session(user: User, remember: bool) -> str:
+    """Create a LoginSession and return its raw token (kept only in the user's cookies)."""
+    now = utcnow()
+    cfg = current_app.config
+    lifetime = cfg["REMEMBER_COOKIE_DURATION"] if remember else cfg["SESSION_LIFETIME"]
+    raw = secrets.token_urlsafe(32)
+    db.session.execute(sa.delete(LoginSession).where(LoginSession.user_id == user.id,
+                                                     LoginSession.expires_at <= now))
+    db.session.add(LoginSession(user_id=user.id, token_hash=token_hash(raw), remember=remember,
+                                created_at=now, expires_at=now + lifetime))
+    db.session.commit()
+    user.session_token = raw
+    return raw
+
+
+def user_for_session(raw: str) -> User | None:
+    row = db.session.scalar(sa.select(LoginSession).where(
+        LoginSession.token_hash == token_hash(raw or "")))
+    if row is None or row.expires_at <= utcnow():
+        return None
+    user = row.user
+    user.session_token = raw
+    return user
+
+
+def end_session(raw: str | None) -> None:
+    if raw:
+        db.session.execute(
+            sa.delete(LoginSession).where(LoginSession.token_hash == token_hash(raw)))
+        db.session.commit()
+
+
+def end_other_sessions(user: User, keep_raw: str | None) -> None:
+    stmt = sa.delete(LoginSession).where(LoginSession.user_id == user.id)
+    if keep_raw:
+        stmt = stmt.where(LoginSession.token_hash != token_hash(keep_raw))
+    db.session.execute(stmt)
+
+
+# -- passwords ------------------------------------------------------------------------------
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not verify_password(user, current):
+        raise AccountError("wrong_password", _("Your current password is not correct."))
+    problem = password_problem(new, user.email)
+    if problem:
+        raise AccountError("weak_password", problem)
+    user.password_hash = hash_password(new)
+    end_other_sessions(user, user.session_token)
+    db.session.commit()
+
+
+RESET_SUBJECT = _l("Reset your Green Jiaxing password")
+
+
+def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
+    """Mail a single-use reset link if the address has an account; silently do nothing if not."""
+    user = get_by_email(email)
+    if user is None:
+        return
+    now = utcnow()
+    raw = secrets.token_urlsafe(32)
+    db.session.execute(sa.delete(PasswordReset).where(PasswordReset.user_id == user.id))
+    db.session.add(PasswordReset(user_id=user.id, token_hash=token_hash(raw), created_at=now,
+                                 expires_at=now + current_app.config["PASSWORD_RESET_VALID_FOR"]))
+    db.session.commit()
+    minutes = int(current_app.config["PASSWORD_RESET_VALID_FOR"].total_seconds() // 60)
+    mail.send_template(user.email, user.locale, RESET_SUBJECT, "accounts/mail/reset.txt",
+                       user=user, link=link_for(raw), minutes=minutes)
+
+
+def valid_reset(raw: str) -> PasswordReset | None:
+    row = db.session.scalar(sa.select(PasswordReset).where(
+        PasswordReset.token_hash == token_hash(raw or "")))
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def reset_password(raw: str, new: str) -> User:
+    row = valid_reset(raw)
+    if row is None:
+        raise AccountError("invalid_link", _("This link is invalid or has expired. "
+                                             "Please ask for a new one."))
+    user = db.session.get(User, row.user_id)
+    problem = password_problem(new, user.email)
+    if problem:
+        raise AccountError("weak_password", problem)
+    # Mark it used with a guarded UPDATE so that two simultaneous uses cannot both succeed.
+    used = db.session.execute(
+        sa.update(PasswordReset).where(PasswordReset.id == row.id,
+                                       PasswordReset.used_at.is_(None)).values(used_at=utcnow()))
+    if used.rowcount != 1:
+        db.session.rollback()
+        raise AccountError("invalid_link", _("This link is invalid or has expired. "
+                                             "Please ask for a new one."))
+    user.password_hash = hash_password(new)
+    end_other_sessions(user, None)
+    forget_failures(user.email)
+    db.session.commit()
+    return user
+
+
+# -- API tokens -----------------------------------------------------------------------------
+
+TOKEN_PREFIX = "gj_"  # noqa: S105  (a public marker, not a secret)
+
+
+def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, name=(name or "").strip()[:80] or "API",
+                     token_hash=token_hash(raw), prefix=raw[:10], created_at=utcnow())
+    db.session.add(token)
+    db.session.commit()
+    return token, raw
+
+
+def revoke_api_token(user: User, token_id: int) -> None:
+    deleted = db.session.execute(sa.delete(ApiToken).where(ApiToken.id == token_id,
+                                                           ApiToken.user_id == user.id))
+    db.session.commit()
+    if deleted.rowcount != 1:
+        raise AccountError("not_found", _("This token does not exist."))
+
+
+def user_for_api_token(raw: str) -> User | None:
+    if not raw or not raw.startswith(TOKEN_PREFIX):
+        return None
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_hash(raw)))
+    if token is None:
+        return None
+    now = utcnow()
+    # Record use at most once a minute: no write per request.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now
+        db.session.commit()
+    return token.user
+
+
+# -- my data --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PersonalData:
+    """A feature's share of a person's data: how to show/export it and how to erase it."""
+
+    name: str
+    export: Callable[[User], dict | list]
+    erase: Callable[[User], None]
+
+
+_PERSONAL_DATA: list[PersonalData] = []
+
+
+def register_personal_data(name: str, export: Callable, erase: Callable) -> None:
+    """Features call this at import time so that export and deletion cover their tables."""
+    if all(p.name != name for p in _PERSONAL_DATA):
+        _PERSONAL_DATA.append(PersonalData(name, export, erase))
+
+
+def _export_account(user: User) -> dict:
+    return {
+        "email": user.email,
+        "display_name": user.display_name,
+        "role": user.role,
+        "locale": user.locale,
+        "created_at": user.created_at,
+        "privacy_consent": {"notice_version": user.privacy_version,
+                            "given_at": user.privacy_consented_at},
+        "sign_in_sessions": [{"created_at": s.created_at, "expires_at": s.expires_at,
+                              "remember_me": s.remember} for s in user.sessions],
+        "api_tokens": [{"name": t.name, "prefix": t.prefix, "created_at": t.created_at,
+                        "last_used_at": t.last_used_at} for t in user.api_tokens],
+    }
+
+
+def _erase_account_extras(user: User) -> None:
+    # Sessions, tokens and reset links go with the user row (ON DELETE CASCADE).
+    forget_failures(user.email)
+
+
+register_personal_data("account", _export_account, _erase_account_extras)
+
+
+def export_data(user: User) -> dict:
+    return {p.name: p.export(user) for p in _PERSONAL_DATA}
+
+
+def delete_account(user: User, password: str) -> None:
+    if not verify_password(user, password):
+        raise AccountError("wrong_password", _("Your password is not correct."))
+    email = user.email
+    for part in reversed(_PERSONAL_DATA):
+        part.erase(user)
+    db.session.delete(user)
+    db.session.commit()
+    # Copies of mail sent to them in the development outbox are derived data too.
+    mail.erase_outbox_for(email)

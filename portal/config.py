@@ -1,0 +1,152 @@
+"""Configuration: defaults here, then ``instance/config.py``, then ``PORTAL_*`` variables.
+
+Only this module reads the environment.  ``load_config`` is called once by ``create_app``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    # Paths
+    CONTENT_DIR = str(ROOT / "content")
+    # Database: None means "portal.sqlite3 in the instance folder".
+    DATABASE_URL: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+    # Languages and time
+    LANGUAGES = ("zh", "en")
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+    LANG_COOKIE_NAME = "lang"
+
+    # Sessions and cookies
+    HTTPS = False
+    SESSION_COOKIE_NAME = "portal_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_NAME = "portal_remember"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    # A sign-in without "remember me" ends server-side after this long.
+    SESSION_LIFETIME = timedelta(hours=12)
+
+    # Accounts
+    PASSWORD_MIN_LENGTH = 12
+    PASSWORD_MAX_LENGTH = 128
+    LOGIN_MAX_FAILURES = 10
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+    LOGIN_LOCKOUT = timedelta(minutes=15)
+    PASSWORD_RESET_VALID_FOR = timedelta(hours=1)
+    # Argon2id cost; tests lower it to stay fast (see tests/conftest.py).
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+    ARGON2_PARALLELISM = 4
+
+    # Mail: SMTP when MAIL_SMTP_HOST is set, else files in instance/outbox/.
+    MAIL_SENDER = "Green Jiaxing <no-reply@localhost>"
+    MAIL_SMTP_HOST: str | None = None
+    MAIL_SMTP_PORT = 587
+    MAIL_SMTP_USER: str | None = None
+    MAIL_SMTP_PASSWORD: str | None = None
+    MAIL_SMTP_STARTTLS = True
+    # Absolute base URL used in mails (links); falls back to the request's host.
+    BASE_URL: str | None = None
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+
+
+def _coerce(value: str):
+    """Interpret an environment value: JSON-ish literals, else the raw string."""
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+# Environment variables whose values are always strings, never coerced.
+_STRING_KEYS = {"DATABASE_URL", "SECRET_KEY", "CONTENT_DIR", "MAIL_SMTP_HOST", "MAIL_SMTP_USER",
+                "MAIL_SMTP_PASSWORD", "MAIL_SENDER", "BASE_URL", "INSTANCE_PATH"}
+
+
+def environment_overrides(environ=os.environ) -> dict:
+    out = {}
+    for key, value in environ.items():
+        if not key.startswith("PORTAL_") or key.startswith("PORTAL_TEST_"):
+            continue
+        name = key[len("PORTAL_"):]
+        out[name] = value if name in _STRING_KEYS else _coerce(value)
+    return out
+
+
+def instance_path_from_env(environ=os.environ) -> str:
+    return os.path.abspath(environ.get("PORTAL_INSTANCE_PATH") or ROOT / "instance")
+
+
+def load_config(app, overrides: dict | None = None) -> None:
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(environment_overrides())
+    if overrides:
+        app.config.update(overrides)
+    cfg = app.config
+
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = ensure_secret_key(app.instance_path)
+
+    url = cfg.get("DATABASE_URL") or "sqlite:///" + os.path.join(app.instance_path,
+                                                                 "portal.sqlite3")
+    cfg["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("postgresql"):
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
+                                            **cfg["SQLALCHEMY_ENGINE_OPTIONS"]}
+
+    https = bool(cfg.get("HTTPS"))
+    cfg["SESSION_COOKIE_SECURE"] = https
+    cfg["REMEMBER_COOKIE_SECURE"] = https
+    cfg["PREFERRED_URL_SCHEME"] = "https" if https else "http"
+    if cfg["REMEMBER_COOKIE_DURATION"] > timedelta(days=14):
+        cfg["REMEMBER_COOKIE_DURATION"] = timedelta(days=14)
+    cfg["PERMANENT_SESSION_LIFETIME"] = cfg["REMEMBER_COOKIE_DURATION"]
+
+
+def ensure_secret_key(instance_path: str) -> str:
+    """Read the instance's secret key, creating it once (atomically) if it does not exist.
+
+    The key never lives in the repository; two processes starting together agree on one key.
+    """
+    path = os.path.join(instance_path, "secret_key")
+    os.makedirs(instance_path, exist_ok=True)
+    if not os.path.exists(path):
+        # Write a complete file under a temporary name, then link it into place: the link
+        # fails if another process won the race, and nobody ever reads a half-written key.
+        tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    with open(path) as fh:
+        key = fh.read().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"The secret key in {path} is too short; delete the file to renew it.")
+    return key

@@ -1,0 +1,29 @@
+from flask import abort, jsonify, render_template
+
+from portal import markup
+from portal.core import bp, services
+from portal.core.content import read_page
+from portal.i18n import current_locale
+from portal.site import site
+
+
+@bp.route("/")
+def home():
+    return render_template("core/home.html", code=site().citizen_code)
+
+
+@bp.route("/privacy")
+def privacy():
+    page = read_page("privacy", current_locale())
+    if page is None:
+        abort(404)
+    meta, body, lang = page
+    html, toc = markup.render_with_toc(body)
+    return render_template("core/page.html", meta=meta, body=html, toc=toc, page_lang=lang)
+
+
+@bp.route("/healthz")
+def healthz():
+    checks = services.health()
+    ok = all(v == "ok" for v in checks.values())
+    return jsonify(status="ok" if ok else "error", **checks), 200 if ok else 503

@@ -1,0 +1,138 @@
+"""Who may do what, and the headers every response carries.
+
+Every route's access is decided in ``ACCESS`` below: one table you can read top to bottom.
+``enforce_access`` runs before every request and refuses what the table does not allow; an
+endpoint missing from the table is refused (deny by default) and a test fails for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, current_app, g, redirect, request, url_for
+
+CITIZEN, SCHOOL, ORGANIZER, ADMIN = "citizen", "school", "organizer", "admin"
+ROLES = (CITIZEN, SCHOOL, ORGANIZER, ADMIN)
+
+
+@dataclass(frozen=True)
+class Rule:
+    signed_in: bool
+    roles: frozenset[str] = frozenset()
+
+    def allows(self, user) -> bool:
+        if not self.signed_in:
+            return True
+        if user is None:
+            return False
+        return not self.roles or user.role in self.roles
+
+
+PUBLIC = Rule(signed_in=False)
+SIGNED_IN = Rule(signed_in=True)
+
+
+def roles(*names: str) -> Rule:
+    unknown = set(names) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {unknown}")
+    return Rule(signed_in=True, roles=frozenset(names))
+
+
+STAFF = roles(ORGANIZER, ADMIN)
+
+# endpoint → rule.  In the API blueprint "signed in" means a valid bearer token.
+ACCESS: dict[str, Rule] = {
+    "static": PUBLIC,
+    # core
+    "core.home": PUBLIC,
+    "core.privacy": PUBLIC,
+    "core.healthz": PUBLIC,
+    # accounts
+    "accounts.register": PUBLIC,
+    "accounts.login": PUBLIC,
+    "accounts.forgot_password": PUBLIC,
+    "accounts.reset_password": PUBLIC,
+    "accounts.logout": SIGNED_IN,
+    "accounts.account": SIGNED_IN,
+    "accounts.change_password": SIGNED_IN,
+    "accounts.create_token": SIGNED_IN,
+    "accounts.revoke_token": SIGNED_IN,
+    "accounts.my_data": SIGNED_IN,
+    "accounts.export_data": SIGNED_IN,
+    "accounts.delete_account": SIGNED_IN,
+    # api
+    "api.me": SIGNED_IN,
+}
+
+
+def rule_for(endpoint: str | None) -> Rule | None:
+    return ACCESS.get(endpoint) if endpoint else None
+
+
+def current_principal():
+    """The user this request acts for: the bearer-token user in the API, else the session."""
+    return g.get("principal")
+
+
+def can(endpoint: str, user=None) -> bool:
+    """For templates: may ``user`` (default: the current one) open ``endpoint``?"""
+    rule = rule_for(endpoint)
+    return rule is not None and rule.allows(user if user is not None else current_principal())
+
+
+def enforce_access():
+    """``before_request``: apply ``ACCESS`` to the matched endpoint."""
+    endpoint = request.endpoint
+    if endpoint is None:  # no route matched: the 404/405 handlers answer
+        return None
+    rule = rule_for(endpoint)
+    if rule is None:
+        current_app.logger.error("no access rule for endpoint %s: refused", endpoint)
+        abort(403)
+    user = current_principal()
+    if rule.allows(user):
+        return None
+    if user is None:
+        if request.blueprint == "api":
+            abort(401)
+        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    abort(403)
+
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def security_headers(response):
+    """``after_request``: on every response, errors and static files included."""
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config.get("HTTPS"):
+        h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    # Pages shown to a signed-in person may hold their data: never store them anywhere.
+    if current_principal() is not None or g.get("personal_data"):
+        h["Cache-Control"] = "no-store"
+        h.add("Vary", "Cookie")
+    return response
+
+
+def init_app(app) -> None:
+    app.before_request(enforce_access)
+    app.after_request(security_headers)
+    app.jinja_env.globals.update(can=can)

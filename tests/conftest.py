@@ -1,0 +1,164 @@
+"""Every test gets a fresh app, database and search index in a temporary folder.
+
+SQLite by default; PostgreSQL when ``PORTAL_TEST_DATABASE_URL`` is set (each test gets its own
+database, cloned from a template that the real migrations built once per session).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+
+PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+
+# Argon2id with small costs keeps the suite fast; production defaults are tested separately.
+FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8192, "ARGON2_PARALLELISM": 1}
+
+PASSWORD = "correct horse battery staple"
+
+
+def _pg_admin_engine():
+    return sa.create_engine(make_url(PG_URL).set(database="postgres"),
+                            isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+
+
+def _migrate(instance: str, url: str | None) -> None:
+    from flask_migrate import upgrade
+
+    from portal.extensions import db
+
+    app = create_app({"TESTING": True, "INSTANCE_PATH": instance, "DATABASE_URL": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """Run the real migrations once; tests copy the result."""
+    folder = str(tmp_path_factory.mktemp("template"))
+    if PG_URL:
+        name = f"portal_tpl_{uuid.uuid4().hex[:12]}"
+        admin = _pg_admin_engine()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        _migrate(folder, make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+        yield name
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+    else:
+        _migrate(folder, None)
+        yield os.path.join(folder, "portal.sqlite3")
+
+
+@pytest.fixture
+def make_app(tmp_path, database_template):
+    """Build apps that share this test's database and instance folder (like worker processes)."""
+    instance = str(tmp_path / "instance")
+    os.makedirs(instance)
+    created = []
+    db_name = None
+    if PG_URL:
+        db_name = f"portal_test_{uuid.uuid4().hex[:12]}"
+        with _pg_admin_engine().connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{db_name}" TEMPLATE "{database_template}"')
+        url = make_url(PG_URL).set(database=db_name).render_as_string(hide_password=False)
+    else:
+        shutil.copy(database_template, os.path.join(instance, "portal.sqlite3"))
+        url = None
+
+    def factory(**overrides):
+        config = {"TESTING": True, "INSTANCE_PATH": instance, "DATABASE_URL": url,
+                  **FAST_HASHING, **overrides}
+        app = create_app(config)
+        created.append(app)
+        return app
+
+    yield factory
+
+    from portal.extensions import db
+
+    for app in created:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    if db_name:
+        with _pg_admin_engine().connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def app(make_app):
+    from portal import search
+
+    app = make_app()
+    with app.app_context():
+        search.ensure_index()
+    return app
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                     r'type="hidden" name="csrf_token" value="([^"]+)"|'
+                     r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, path: str) -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {path}"
+    return next(g for g in match.groups() if g)
+
+
+def make_user(app, email="user@example.org", password=PASSWORD, role="citizen",
+              name="测试用户", locale=None):
+    from portal.accounts import services
+
+    with app.app_context():
+        user = services.register(email, name, password, consent=True, role=role, locale=locale)
+        return user.id
+
+
+def sign_in(client, email="user@example.org", password=PASSWORD, remember=False, lang=None):
+    data = {"email": email, "password": password,
+            "csrf_token": csrf_token(client, "/login")}
+    if remember:
+        data["remember"] = "y"
+    return client.post("/login" + (f"?lang={lang}" if lang else ""), data=data)
+
+
+def outbox(app) -> list:
+    """Messages in the file outbox, oldest first, parsed."""
+    from email import policy
+    from email.parser import BytesParser
+
+    folder = os.path.join(app.instance_path, "outbox")
+    if not os.path.isdir(folder):
+        return []
+    out = []
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".eml"):
+            with open(os.path.join(folder, name), "rb") as fh:
+                out.append(BytesParser(policy=policy.default).parse(fh))
+    return out

@@ -5,6 +5,11 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Valid
 from portal.accounts.services import password_problem
 from portal.i18n import _l
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+EMAIL_FILTERS = [_strip]
 EMAIL = [DataRequired(message=_l("Please enter your e-mail address.")),
          Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
          Email(message=_l("Please enter a valid e-mail address."), check_deliverability=False)]
@@ -17,8 +22,8 @@ def _strong_password(form, field):
 
 
 class RegisterForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), validators=EMAIL)
-    display_name = StringField(_l("Display name"), validators=[
+    email = EmailField(_l("E-mail address"), validators=EMAIL, filters=EMAIL_FILTERS)
+    display_name = StringField(_l("Display name"), filters=[_strip], validators=[
         DataRequired(message=_l("Please enter a display name.")),
         Length(max=40, message=_l("A display name has at most 40 characters."))],
         description=_l("Shown next to what you do on the portal. It need not be your real name."))
@@ -33,7 +38,7 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), validators=EMAIL)
+    email = EmailField(_l("E-mail address"), validators=EMAIL, filters=EMAIL_FILTERS)
     password = PasswordField(_l("Password"), validators=[
         InputRequired(message=_l("Please enter your password.")),
         Length(max=1024, message=_l("The e-mail address or password is not correct."))])
@@ -51,7 +56,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField(_l("E-mail address"), validators=EMAIL)
+    email = EmailField(_l("E-mail address"), validators=EMAIL, filters=EMAIL_FILTERS)
     submit = SubmitField(_l("Send reset link"))
 
 

@@ -64,7 +64,7 @@ def verify_password(user: User, password: str) -> bool:
         hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-    if hasher.check_needs_rehashuser.password_hash:
+    if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
     return True
 

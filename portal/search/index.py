@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import time
 
@@ -78,7 +79,7 @@ def rebuild() -> int:
     """Index every registered source into a fresh directory, then swap it in."""
     root = search_root()
     os.makedirs(root, exist_ok=True)
-    name = f"index-{SCHEMA_VERSION}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
+    name = f"index-{SCHEMA_VERSION}-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
     path = os.path.join(root, name)
     os.makedirs(path)
     ix = whoosh_index.create_in(path, schema())

@@ -43,7 +43,7 @@ update-messages: extract-messages
 lint: install
 	$(BIN)/ruff check .
 
-bench: setup
+bench: install translations
 	$(BIN)/python bench/run.py
 
 clean:

@@ -20,7 +20,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext as _n
 
 __all__ = ["_", "_l", "_n", "force_locale", "current_locale", "html_lang", "select_locale",
-           "format_datetime", "format_date", "format_time", "format_number", "init_app"]
+           "format_datetime", "format_date", "format_time", "format_number", "format_skeleton",
+           "init_app"]
 
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
 
@@ -72,6 +73,13 @@ def format_time(value: datetime | None, format: str = "short") -> str:
     return "" if value is None else _format_time(value, format)
 
 
+def format_skeleton(skeleton: str, value: date) -> str:
+    """A date in a flexible locale pattern, e.g. "MMMMd" → "6月5日" / "June 5"."""
+    from babel.dates import format_skeleton as babel_skeleton
+
+    return babel_skeleton(skeleton, value, locale=current_locale())
+
+
 def format_number(value) -> str:
     return _format_decimal(value)
 
@@ -86,7 +94,7 @@ def switch_lang_url(code: str) -> str:
 def remember_choice(response):
     """``after_request``: a ``?lang=`` choice is kept in a cookie for later visits."""
     chosen = normalise(request.args.get("lang"))
-    if chosen:
+    if chosen and not request.path.startswith("/api/"):  # the API sets no cookies
         cfg = current_app.config
         response.set_cookie(cfg["LANG_COOKIE_NAME"], chosen, max_age=365 * 24 * 3600,
                             httponly=True, samesite="Lax", secure=bool(cfg.get("HTTPS")))

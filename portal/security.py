@@ -61,8 +61,17 @@ ACCESS: dict[str, Rule] = {
     "accounts.my_data": SIGNED_IN,
     "accounts.export_data": SIGNED_IN,
     "accounts.delete_account": SIGNED_IN,
+    # learn
+    "learn.index": PUBLIC,
+    "learn.article": PUBLIC,
+    "learn.topic": PUBLIC,
+    "learn.observances": PUBLIC,
+    "learn.observance": PUBLIC,
+    # search
+    "search.results": PUBLIC,
     # api
     "api.me": SIGNED_IN,
+    "api.search_api": PUBLIC,
 }
 
 

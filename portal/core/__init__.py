@@ -13,3 +13,4 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(site=site)
     app.register_blueprint(bp)
     app.cli.add_command(cli.setup)
+    app.cli.add_command(cli.content_cli)

@@ -1,24 +1,34 @@
-"""``flask setup``: everything a fresh or updated installation needs, safe to run again."""
+"""``flask setup`` and ``flask content sync``: safe to run again and again."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
-# Features add their content loaders here (``register_content_sync``); setup runs them all.
-_CONTENT_SYNCS: list[tuple[str, Callable[[], str]]] = []
+from portal.core import content
 
-
-def register_content_sync(name: str, sync: Callable[[], str]) -> None:
-    if all(n != name for n, _ in _CONTENT_SYNCS):
-        _CONTENT_SYNCS.append((name, sync))
+content_cli = AppGroup("content", help="Content files (content/).")
 
 
-def run_content_syncs() -> list[str]:
-    return [f"{name}: {sync()}" for name, sync in _CONTENT_SYNCS]
+def _sync_or_fail() -> None:
+    try:
+        counts = content.sync()
+    except content.ContentProblems as err:
+        for problem in err.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise click.ClickException(
+            f"{len(err.problems)} problem(s) in {current_app.config['CONTENT_DIR']}; "
+            "nothing was imported") from None
+    for name, c in counts.items():
+        click.echo(f"{name}: {c.get('new', 0)} new, {c.get('changed', 0)} changed, "
+                   f"{c.get('removed', 0)} removed, {c.get('unchanged', 0)} unchanged")
+
+
+@content_cli.command("sync")
+def sync():
+    """Load the content folder (PORTAL_CONTENT_DIR) into the database."""
+    _sync_or_fail()
 
 
 @click.command("setup")
@@ -31,7 +41,6 @@ def setup():
 
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("database: migrated to the latest revision")
-    for line in run_content_syncs():
-        click.echo(f"content {line}")
+    _sync_or_fail()
     built = search.ensure_index()
     click.echo("search index: built" if built else "search index: present")

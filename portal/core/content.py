@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import yaml
 from flask import current_app
@@ -10,6 +12,70 @@ from flask import current_app
 
 class ContentError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with a content file: which file (relative to the folder) and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ContentProblems(Exception):
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(map(str, problems)))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Loader:
+    name: str
+    load: Callable[[str], tuple[object, list[Problem]]]  # content dir → (plan, problems)
+    apply: Callable[[object], dict[str, dict[str, int]]]  # plan → counts; no commit
+
+
+_LOADERS: list[Loader] = []
+
+
+def register_loader(name: str, load: Callable, apply: Callable) -> None:
+    """A feature that keeps content in the database says how to read and apply it."""
+    if all(loader.name != name for loader in _LOADERS):
+        _LOADERS.append(Loader(name, load, apply))
+
+
+def sync(content_dir: str | None = None) -> dict[str, dict[str, int]]:
+    """Load the whole content folder into the database, all or nothing.
+
+    Every loader reads and checks first; if any file has a problem, nothing is written and
+    ``ContentProblems`` lists them all.  Otherwise every change is applied and committed in
+    one transaction, and the search index follows (its failure only delays the index).
+    """
+    from portal import search
+    from portal.extensions import db
+
+    folder = content_dir or current_app.config["CONTENT_DIR"]
+    plans, problems = [], []
+    for loader in _LOADERS:
+        plan, found = loader.load(folder)
+        plans.append((loader, plan))
+        problems.extend(found)
+    if problems:
+        raise ContentProblems(problems)
+    counts: dict[str, dict[str, int]] = {}
+    try:
+        for loader, plan in plans:
+            counts.update(loader.apply(plan))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if search.has_index():
+        search.sync_quietly()
+    return counts
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:

@@ -11,3 +11,11 @@ def rebuild():
     """Build a fresh index from the database beside the live one and swap it in."""
     count = index.rebuild()
     click.echo(f"search index rebuilt: {count} documents")
+
+
+@search_cli.command("sync")
+def sync():
+    """Apply pending changes (the outbox) to the live index."""
+    waiting = index.pending()
+    done = index.process_outbox(limit=max(waiting, 1))
+    click.echo(f"search index synced: {done} records updated, {index.pending()} waiting")

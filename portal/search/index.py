@@ -1,29 +1,47 @@
+"""The index on disk: schema, build, swap, incremental updates, and the reused searcher."""
+
 from __future__ import annotations
 
 import os
 import secrets
 import shutil
+import threading
 import time
 
-from flask import current_app
+import sqlalchemy as sa
+from flask import current_app, g, has_request_context
 from whoosh import index as whoosh_index
-from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import ID, STORED, TEXT, Schema
 
-from portal.search.registry import sources
+from portal.extensions import db
+from portal.search.analysis import bigram_analyzer, mixed_analyzer
+from portal.search.models import SearchOutbox
+from portal.search.registry import Document, source, sources
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+WRITER_TIMEOUT = 10.0  # seconds a writer waits for another process's lock
 
 
 def schema() -> Schema:
     return Schema(
         key=ID(stored=True, unique=True),
+        record=ID,
         kind=ID(stored=True),
+        id=ID(stored=True),
         lang=ID(stored=True),
-        title=TEXT(stored=True, analyzer=StemmingAnalyzer(), field_boost=3.0),
-        body=TEXT(stored=True, analyzer=StemmingAnalyzer(), chars=True),
         url=STORED,
+        summary=STORED,
+        title=TEXT(stored=True, analyzer=mixed_analyzer(), field_boost=4.0),
+        body=TEXT(stored=True, analyzer=mixed_analyzer(), chars=True),
+        title_bi=TEXT(analyzer=bigram_analyzer(), field_boost=1.5),
+        body_bi=TEXT(analyzer=bigram_analyzer(), field_boost=0.4),
     )
+
+
+def fields(doc: Document) -> dict:
+    return {"key": doc.key, "record": doc.record, "kind": doc.kind, "id": doc.id,
+            "lang": doc.lang, "url": doc.url, "summary": doc.summary, "title": doc.title,
+            "body": doc.body, "title_bi": doc.title, "body_bi": doc.body}
 
 
 def search_root() -> str:
@@ -52,11 +70,38 @@ def open_index():
     return whoosh_index.open_dir(path)
 
 
+# -- the reused searcher ---------------------------------------------------------------------
+# Opening a searcher costs milliseconds; one is kept per thread and replaced when the live
+# index directory changes (rebuild) or its reader is out of date (an incremental commit).
+# whoosh 2.7.4's refresh() is correct, but a fresh searcher is the safe choice either way.
+
+_local = threading.local()
+
+
+def searcher():
+    path = current_dir()
+    if path is None:
+        raise FileNotFoundError("no search index: run `flask search rebuild`")
+    cached = getattr(_local, "searcher", None)
+    if cached is not None and _local.path == path and cached.up_to_date():
+        return cached
+    if cached is not None:
+        cached.close()
+    fresh = whoosh_index.open_dir(path).searcher()
+    _local.searcher, _local.path = fresh, path
+    return fresh
+
+
+def close_searcher() -> None:
+    cached = getattr(_local, "searcher", None)
+    if cached is not None:
+        cached.close()
+        _local.searcher = None
+
+
 def check() -> int:
-    """Open the live index and a searcher; return its document count (raises if unusable)."""
-    ix = open_index()
-    with ix.searcher() as searcher:
-        return searcher.doc_count()
+    """Open the live index and return its document count (raises if it is unusable)."""
+    return searcher().doc_count()
 
 
 def _is_current_schema(path: str | None) -> bool:
@@ -76,20 +121,25 @@ def ensure_index() -> bool:
 
 
 def rebuild() -> int:
-    """Index every registered source into a fresh directory, then swap it in."""
+    """Index every registered source into a fresh directory, then swap it in.
+
+    Outbox rows written before the build started are covered by it and removed afterwards;
+    rows written during the build stay for the next sync.
+    """
     root = search_root()
     os.makedirs(root, exist_ok=True)
+    covered = db.session.scalar(sa.select(sa.func.max(SearchOutbox.id))) or 0
+    db.session.rollback()  # read the records in a fresh transaction, after that bound
     name = f"index-{SCHEMA_VERSION}-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
     path = os.path.join(root, name)
     os.makedirs(path)
     ix = whoosh_index.create_in(path, schema())
     count = 0
-    writer = ix.writer(compound=False)  # see SEARCH-NOTES: compound segments cost 150 ms/searcher
+    writer = ix.writer(compound=False)  # see SEARCH-NOTES: compound segments cost 150 ms each
     try:
-        for source in sources():
-            for doc in source.documents():
-                writer.add_document(key=doc.key, kind=doc.kind, lang=doc.lang, title=doc.title,
-                                    body=doc.body, url=doc.url)
+        for src in sources():
+            for doc in src.all_documents():
+                writer.add_document(**fields(doc))
                 count += 1
         writer.commit(optimize=True)
     except BaseException:
@@ -97,7 +147,7 @@ def rebuild() -> int:
         shutil.rmtree(path, ignore_errors=True)
         raise
     previous = current_dir()
-    tmp = _pointer() + f".{os.getpid()}"
+    tmp = _pointer() + f".{os.getpid()}.{secrets.token_hex(4)}"
     with open(tmp, "w") as fh:
         fh.write(name)
     os.replace(tmp, _pointer())
@@ -106,4 +156,51 @@ def rebuild() -> int:
     for old in os.listdir(root):
         if old.startswith("index-") and old not in keep:
             shutil.rmtree(os.path.join(root, old), ignore_errors=True)
+    db.session.execute(sa.delete(SearchOutbox).where(SearchOutbox.id <= covered))
+    db.session.commit()
     return count
+
+
+# -- the outbox ------------------------------------------------------------------------------
+
+def enqueue(kind: str, record_id: str) -> None:
+    """Record, in the caller's transaction, that a searchable record changed.
+
+    In a request the index follows after the response is ready (``search.init_app``);
+    elsewhere the caller runs ``process_outbox`` after committing, or `flask search sync`.
+    """
+    db.session.add(SearchOutbox(kind=kind, record_id=str(record_id)))
+    if has_request_context():
+        g.search_pending = True
+
+
+def pending() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(SearchOutbox)) or 0
+
+
+def process_outbox(limit: int = 1000) -> int:
+    """Apply waiting changes to the live index; returns how many records were updated.
+
+    Raises when the index cannot be written: the rows stay and the next call retries.
+    """
+    rows = db.session.execute(sa.select(SearchOutbox.id, SearchOutbox.kind,
+                                        SearchOutbox.record_id)
+                              .order_by(SearchOutbox.id).limit(limit)).all()
+    if not rows:
+        return 0
+    records = list(dict.fromkeys((kind, rid) for _id, kind, rid in rows))
+    ix = open_index()
+    writer = ix.writer(timeout=WRITER_TIMEOUT, compound=False)
+    try:
+        for kind, rid in records:
+            writer.delete_by_term("record", f"{kind}:{rid}")
+            src = source(kind)
+            for doc in (src.documents_for(rid) if src else ()):
+                writer.add_document(**fields(doc))
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    db.session.execute(sa.delete(SearchOutbox).where(SearchOutbox.id.in_([r[0] for r in rows])))
+    db.session.commit()
+    return len(records)

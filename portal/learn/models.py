@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+
+article_topics = sa.Table(
+    "article_topics", db.metadata,
+    sa.Column("article_id", sa.ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("topic_slug", sa.ForeignKey("topics.slug", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Topic(db.Model):
+    __tablename__ = "topics"
+
+    slug: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    zh: Mapped[str] = mapped_column(sa.String(80))
+    en: Mapped[str] = mapped_column(sa.String(80))
+    position: Mapped[int] = mapped_column(default=0)
+
+    def label(self, locale: str) -> str:
+        return self.en if locale == "en" else self.zh
+
+
+class Article(db.Model):
+    """One language version of a library article, loaded from ``content/learn``."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(120))
+    lang: Mapped[str] = mapped_column(sa.String(8))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    body: Mapped[str] = mapped_column(sa.Text)
+    updated: Mapped[date]
+    related: Mapped[list] = mapped_column(sa.JSON, default=list)
+    observances: Mapped[list] = mapped_column(sa.JSON, default=list)
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+
+    topics: Mapped[list[Topic]] = relationship(secondary=article_topics,
+                                               order_by=Topic.position)
+
+    __table_args__ = (sa.UniqueConstraint("slug", "lang"),)
+
+
+class Observance(db.Model):
+    __tablename__ = "observances"
+
+    slug: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+    zh: Mapped[str] = mapped_column(sa.String(120))
+    en: Mapped[str] = mapped_column(sa.String(120))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    month_day: Mapped[str | None] = mapped_column(sa.String(5))  # "MM-DD" for fixed days
+    week_containing: Mapped[str | None] = mapped_column(sa.String(5))  # for rule days
+    since: Mapped[int | None]
+    group: Mapped[str | None] = mapped_column(sa.String(120))
+    texts: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # {about|rule|note: {zh, en}}
+    announced: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # {"2025": [start, end]}
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+
+    __table_args__ = (sa.CheckConstraint(sa.column("kind").in_(("fixed", "rule", "announced")),
+                                         name="kind_known"),)
+
+    def name(self, locale: str) -> str:
+        return self.en if locale == "en" else self.zh
+
+    def text(self, key: str, locale: str) -> str:
+        value = (self.texts or {}).get(key) or {}
+        return value.get(locale) or value.get("zh") or ""

@@ -1,0 +1,77 @@
+from datetime import date
+
+from flask import abort, render_template
+
+from portal import markup
+from portal.i18n import _l, current_locale, format_skeleton
+from portal.learn import bp, services
+from portal.learn.observances import today, upcoming
+
+
+@bp.route("/learn")
+def index():
+    locale = current_locale()
+    sections = [(t, services.articles_in_topic(t.slug, locale)) for t in services.topics()]
+    return render_template("learn/index.html", sections=[s for s in sections if s[1]])
+
+
+@bp.route("/learn/<slug>")
+def article(slug: str):
+    versions = services.versions(slug)
+    if not versions:
+        abort(404)
+    locale = current_locale()
+    shown = services.pick(versions, locale)
+    body, toc = markup.render_with_toc(shown.body)
+    return render_template(
+        "learn/article.html", article=shown, body=body, toc=toc,
+        missing_in_locale=locale not in versions,
+        other_langs=[lang for lang in versions if lang != shown.lang],
+        related=services.related(shown, locale),
+        observances=services.observances_named(shown.observances))
+
+
+@bp.route("/learn/topics/<slug>")
+def topic(slug: str):
+    found = services.topic(slug)
+    if found is None:
+        abort(404)
+    return render_template("learn/topic.html", topic=found,
+                           articles=services.articles_in_topic(slug, current_locale()))
+
+
+@bp.route("/observances")
+def observances():
+    on = today()
+    days = [(o, upcoming(o, on, years=1)) for o in services.observances()]
+    return render_template("learn/observances.html", days=days, today=on)
+
+
+@bp.route("/observances/<slug>")
+def observance(slug: str):
+    found = services.observance(slug)
+    if found is None:
+        abort(404)
+    next_dates = upcoming(found)
+    return render_template("learn/observance.html", obs=found, upcoming=next_dates,
+                           tentative=any(occ is None or occ.provisional
+                                         for _year, occ in next_dates),
+                           articles=services.articles_about_observance(slug,
+                                                                       current_locale()))
+
+
+KIND_LABELS = {"fixed": _l("Same date every year"),
+               "rule": _l("Set by a rule; announced each year"),
+               "announced": _l("Announced each year")}
+
+
+@bp.app_template_global()
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))
+
+
+@bp.app_template_global()
+def month_day_label(month_day: str) -> str:
+    """'06-05' → '6月5日' / 'June 5' in the reader's language."""
+    month, day = map(int, month_day.split("-"))
+    return format_skeleton("MMMMd", date(2000, month, day))

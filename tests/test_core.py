@@ -114,15 +114,11 @@ def test_healthz_names_a_missing_search_index(app, client):
     assert response.json == {"status": "error", "database": "ok", "search": "error"}
 
 
-def test_healthz_names_an_unusable_database(make_app, tmp_path):
+def test_healthz_names_an_unusable_database(app, make_app, tmp_path):
     url = ("postgresql+psycopg://postgres@127.0.0.1:1/none" if PG_URL
            else "sqlite:///" + str(tmp_path / "missing-dir" / "x.sqlite3"))
-    app = make_app(DATABASE_URL=url)
-    from portal import search
-
-    with app.app_context():
-        search.ensure_index()
-    response = app.test_client().get("/healthz")
+    broken = make_app(DATABASE_URL=url)  # same instance folder: the index is there
+    response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json == {"status": "error", "database": "error", "search": "ok"}
 

@@ -47,7 +47,8 @@ def segmenter():
                 jieba.setLogLevel(logging.WARNING)
                 tokenizer = jieba.Tokenizer()
                 tokenizer.initialize()
-                tokenizer.load_userdict(USER_DICT)
+                with open(USER_DICT, "rb") as fh:  # jieba leaves a path's file open
+                    tokenizer.load_userdict(fh)
                 _jieba = tokenizer
     return _jieba
 

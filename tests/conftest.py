@@ -30,51 +30,80 @@ def _pg_admin_engine():
                             isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
 
 
-def _migrate(instance: str, url: str | None) -> None:
+def _prepare(instance: str, url: str | None, with_content: bool) -> None:
+    """Run the real migrations (and optionally load content/ and build the index)."""
     from flask_migrate import upgrade
 
+    from portal import search
+    from portal.core import content
     from portal.extensions import db
 
     app = create_app({"TESTING": True, "INSTANCE_PATH": instance, "DATABASE_URL": url})
     with app.app_context():
         upgrade()
+        if with_content:
+            content.sync()
+            search.ensure_index()
+        search.close_searcher()
+        db.session.remove()
         db.engine.dispose()
+
+
+class Template:
+    """A prepared instance folder (and, on PostgreSQL, a database) that tests copy."""
+
+    def __init__(self, folder: str, pg_name: str | None):
+        self.folder, self.pg_name = folder, pg_name
+
+
+def _template(tmp_path_factory, with_content: bool):
+    folder = str(tmp_path_factory.mktemp("template"))
+    if not PG_URL:
+        _prepare(folder, None, with_content)
+        return Template(folder, None), lambda: None
+    name = f"portal_tpl_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    _prepare(folder, make_url(PG_URL).set(database=name).render_as_string(hide_password=False),
+             with_content)
+
+    def drop():
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+    return Template(folder, name), drop
 
 
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory):
-    """Run the real migrations once; tests copy the result."""
-    folder = str(tmp_path_factory.mktemp("template"))
-    if PG_URL:
-        name = f"portal_tpl_{uuid.uuid4().hex[:12]}"
-        admin = _pg_admin_engine()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        _migrate(folder, make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
-        yield name
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-    else:
-        _migrate(folder, None)
-        yield os.path.join(folder, "portal.sqlite3")
+    """Migrated, empty: most tests start here."""
+    template, drop = _template(tmp_path_factory, with_content=False)
+    yield template
+    drop()
 
 
-@pytest.fixture
-def make_app(tmp_path, database_template):
-    """Build apps that share this test's database and instance folder (like worker processes)."""
+@pytest.fixture(scope="session")
+def library_template(tmp_path_factory):
+    """Migrated, with the real content/ loaded and the search index built."""
+    template, drop = _template(tmp_path_factory, with_content=True)
+    yield template
+    drop()
+
+
+def _app_factory(tmp_path, template: Template):
+    """Apps sharing one fresh copy of ``template`` (like worker processes of one site)."""
     instance = str(tmp_path / "instance")
-    os.makedirs(instance)
+    shutil.copytree(template.folder, instance)
     created = []
     db_name = None
-    if PG_URL:
+    url = None
+    if template.pg_name:
         db_name = f"portal_test_{uuid.uuid4().hex[:12]}"
         with _pg_admin_engine().connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{db_name}" TEMPLATE "{database_template}"')
+            conn.exec_driver_sql(f'CREATE DATABASE "{db_name}" TEMPLATE "{template.pg_name}"')
         url = make_url(PG_URL).set(database=db_name).render_as_string(hide_password=False)
-    else:
-        shutil.copy(database_template, os.path.join(instance, "portal.sqlite3"))
-        url = None
 
     def factory(**overrides):
         config = {"TESTING": True, "INSTANCE_PATH": instance, "DATABASE_URL": url,
@@ -83,17 +112,27 @@ def make_app(tmp_path, database_template):
         created.append(app)
         return app
 
+    def cleanup():
+        from portal import search
+        from portal.extensions import db
+
+        for app in created:
+            with app.app_context():
+                search.close_searcher()
+                db.session.remove()
+                db.engine.dispose()
+        if db_name:
+            with _pg_admin_engine().connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+
+    return factory, cleanup
+
+
+@pytest.fixture
+def make_app(tmp_path, database_template):
+    factory, cleanup = _app_factory(tmp_path, database_template)
     yield factory
-
-    from portal.extensions import db
-
-    for app in created:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-    if db_name:
-        with _pg_admin_engine().connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+    cleanup()
 
 
 @pytest.fixture
@@ -104,6 +143,19 @@ def app(make_app):
     with app.app_context():
         search.ensure_index()
     return app
+
+
+@pytest.fixture
+def make_library_app(tmp_path, library_template):
+    factory, cleanup = _app_factory(tmp_path, library_template)
+    yield factory
+    cleanup()
+
+
+@pytest.fixture
+def library(make_library_app):
+    """An app whose database holds the real library and whose index is built."""
+    return make_library_app()
 
 
 @pytest.fixture

@@ -32,7 +32,8 @@ def test_no_secret_key_is_tracked_in_the_repository():
 def test_configuration_layers(tmp_path, monkeypatch):
     instance = tmp_path / "inst"
     instance.mkdir()
-    (instance / "config.py").write_text("SESSION_LIFETIME_NOTE = 'from file'\nMAIL_SMTP_PORT = 25\n")
+    (instance / "config.py").write_text(
+        "SESSION_LIFETIME_NOTE = 'from file'\nMAIL_SMTP_PORT = 25\n")
     monkeypatch.setenv("PORTAL_MAIL_SMTP_PORT", "2525")
     monkeypatch.setenv("PORTAL_HTTPS", "1")
     monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(instance))

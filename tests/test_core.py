@@ -47,7 +47,7 @@ def test_every_page_has_the_shared_layout(app, client, lang):
         assert page.count("nav") >= 2, path
         assert page.tags[page.tags.index(("body", {})) + 1][1].get("class") == "skip-link", path
         assert page.count("link", rel="stylesheet") == 1
-        for tag, attrs in page.tags:  # nothing from other sites
+        for _tag, attrs in page.tags:  # nothing from other sites
             for attr in ("src", "href"):
                 value = attrs.get(attr) or ""
                 assert not value.startswith(("http://", "https://", "//")), (path, value)

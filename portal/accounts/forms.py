@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Valid
 from portal.accounts.services import password_problem
 from portal.i18n import _l
 
+
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from markupsafe import Markup
 
 from portal import markup, search
 from portal.extensions import db
@@ -13,7 +12,7 @@ from portal.learn.services import ARTICLE, OBSERVANCE
 
 
 def plain_text(markdown_text: str) -> str:
-    return Markup(markup.render(markdown_text)).striptags()
+    return markup.render(markdown_text).striptags()  # render() returns sanitised Markup
 
 
 def article_document(a: Article) -> search.Document:

@@ -15,13 +15,22 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g
 
-from portal.search.index import (check, close_searcher, ensure_index, enqueue, open_index,
-                                 pending, process_outbox, rebuild)
+from portal.search.index import (
+    check,
+    close_searcher,
+    enqueue,
+    ensure_index,
+    open_index,
+    pending,
+    process_outbox,
+    rebuild,
+)
 from portal.search.query import QueryError, ResultPage, search
 from portal.search.registry import Document, register_source, source, sources
 
 __all__ = ["Document", "QueryError", "ResultPage", "bp", "check", "close_searcher",
-           "ensure_index", "enqueue", "has_index", "init_app", "open_index", "pending", "process_outbox",
+           "ensure_index", "enqueue", "has_index", "init_app", "open_index", "pending",
+           "process_outbox",
            "rebuild", "register_source", "search", "source", "sources", "sync_quietly"]
 
 bp = Blueprint("search", __name__, template_folder="templates")

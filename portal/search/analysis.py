@@ -29,7 +29,8 @@ HAN_RUN = re.compile(rf"[{HAN}]+")
 
 ENGLISH_STOP = frozenset("""a an and are as at be but by for from has have in is it its of on
 or that the this to was were will with""".split())
-CHINESE_STOP = frozenset("的 了 是 在 和 与 及 或 也 都 就 而 把 被 对 从 这 那 着 之 其 等".split())
+CHINESE_STOP = frozenset(
+    "的 了 是 在 和 与 及 或 也 都 就 而 把 被 对 从 这 那 着 之 其 等".split())
 
 _jieba = None
 _jieba_lock = threading.Lock()

@@ -17,8 +17,7 @@ from whoosh import collectors
 from whoosh.highlight import HtmlFormatter, PinpointFragmenter
 from whoosh.query import And, NullQuery, Or, Term
 
-from portal.search.analysis import (bigram_analyzer, chunks, is_han, mixed_analyzer,
-                                    terms)
+from portal.search.analysis import bigram_analyzer, chunks, is_han, mixed_analyzer, terms
 from portal.search.index import searcher
 
 MAX_QUERY_LENGTH = 200
@@ -106,11 +105,14 @@ def search(text: str | None, kind: str | None = None, lang: str | None = None,
     if query is NullQuery:
         return result
     s = searcher()
-    filters = [Term("kind", kind)] if kind else []
+    # Filters go into the query with no weight: whoosh 2.7.4's FilterCollector is bypassed
+    # under a TimeLimitCollector, and its Require() scores every match as 0 (dropping hits).
+    filters = [Term("kind", kind, boost=0.0)] if kind else []
     if lang:
-        filters.append(Term("lang", lang))
-    inner = s.collector(limit=page * per_page, terms=True,
-                        filter=And(filters) if filters else None)
+        filters.append(Term("lang", lang, boost=0.0))
+    if filters:
+        query = And([query, *filters])
+    inner = s.collector(limit=page * per_page, terms=True)
     timed = collectors.TimeLimitCollector(inner, timelimit=TIME_LIMIT, use_alarm=False)
     try:
         s.search_with_collector(query, timed)

@@ -1,7 +1,7 @@
 import re
-from email.utils import parsedate_to_datetime
 import threading
 from datetime import timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 from werkzeug.http import parse_cookie

@@ -7,6 +7,7 @@ import secrets
 import shutil
 import threading
 import time
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
@@ -70,38 +71,58 @@ def open_index():
     return whoosh_index.open_dir(path)
 
 
-# -- the reused searcher ---------------------------------------------------------------------
-# Opening a searcher costs milliseconds; one is kept per thread and replaced when the live
-# index directory changes (rebuild) or its reader is out of date (an incremental commit).
+# -- reused searchers ------------------------------------------------------------------------
+# Opening a searcher costs milliseconds, so searchers are pooled per process and reused across
+# requests and threads (one thread uses a searcher at a time).  A searcher goes back to the
+# pool only while it is up to date with the live index; after an incremental commit or a
+# rebuild (a new CURRENT directory) fresh ones are opened and the old ones closed.
 # whoosh 2.7.4's refresh() is correct, but a fresh searcher is the safe choice either way.
 
-_local = threading.local()
+_pool_lock = threading.Lock()
+_pools: dict[str, list] = {}
 
 
+def _close_pools_except(keep: str | None) -> None:
+    for path in [p for p in _pools if p != keep]:
+        for stale in _pools.pop(path):
+            stale.close()
+
+
+@contextmanager
 def searcher():
+    """A searcher on the live index, borrowed from the pool for the ``with`` block."""
     path = current_dir()
     if path is None:
         raise FileNotFoundError("no search index: run `flask search rebuild`")
-    cached = getattr(_local, "searcher", None)
-    if cached is not None and _local.path == path and cached.up_to_date():
-        return cached
-    if cached is not None:
-        cached.close()
-    fresh = whoosh_index.open_dir(path).searcher()
-    _local.searcher, _local.path = fresh, path
-    return fresh
+    with _pool_lock:
+        _close_pools_except(path)
+        pool = _pools.setdefault(path, [])
+        borrowed = pool.pop() if pool else None
+    if borrowed is not None and not borrowed.up_to_date():
+        borrowed.close()
+        borrowed = None
+    if borrowed is None:
+        borrowed = whoosh_index.open_dir(path).searcher()
+    try:
+        yield borrowed
+    finally:
+        with _pool_lock:
+            if path in _pools and borrowed.up_to_date():
+                _pools[path].append(borrowed)
+            else:
+                borrowed.close()
 
 
 def close_searcher() -> None:
-    cached = getattr(_local, "searcher", None)
-    if cached is not None:
-        cached.close()
-        _local.searcher = None
+    """Close every pooled searcher (tests; before deleting an index folder)."""
+    with _pool_lock:
+        _close_pools_except(None)
 
 
 def check() -> int:
     """Open the live index and return its document count (raises if it is unusable)."""
-    return searcher().doc_count()
+    with searcher() as s:
+        return s.doc_count()
 
 
 def _is_current_schema(path: str | None) -> bool:

@@ -104,7 +104,13 @@ def search(text: str | None, kind: str | None = None, lang: str | None = None,
     query = build_query(query_text)
     if query is NullQuery:
         return result
-    s = searcher()
+    with searcher() as s:
+        _collect(s, query, kind, lang, result)
+    return result
+
+
+def _collect(s, query, kind: str | None, lang: str | None, result: ResultPage) -> None:
+    page, per_page = result.page, result.per_page
     # Filters go into the query with no weight: whoosh 2.7.4's FilterCollector is bypassed
     # under a TimeLimitCollector, and its Require() scores every match as 0 (dropping hits).
     filters = [Term("kind", kind, boost=0.0)] if kind else []
@@ -127,4 +133,3 @@ def search(text: str | None, kind: str | None = None, lang: str | None = None,
         result.hits.append(Hit(kind=hit["kind"], id=hit["id"], lang=hit["lang"],
                                title=hit["title"], url=hit["url"],
                                snippet=_snippet(hit, hit.get("summary", ""))))
-    return result

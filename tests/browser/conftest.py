@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from collections.abc import Iterator
 
 import pytest
@@ -109,9 +110,8 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-@pytest.fixture
-def live_server(app) -> Iterator[str]:
-    """The test's app (fresh database and search index) served on 127.0.0.1; yields its URL."""
+@contextmanager
+def _serve(app) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     # A short poll interval: shutdown() waits up to one interval for the loop to notice.
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -123,6 +123,20 @@ def live_server(app) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The test's app (fresh database and search index) served on 127.0.0.1; yields its URL."""
+    with _serve(app) as url:
+        yield url
+
+
+@pytest.fixture
+def library_server(library) -> Iterator[str]:
+    """Like ``live_server``, with the real library loaded and indexed."""
+    with _serve(library) as url:
+        yield url
 
 
 @pytest.fixture

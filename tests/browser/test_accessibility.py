@@ -55,6 +55,17 @@ def test_public_page_is_accessible(live_server, page, path, lang):
     check_page(page, f"{live_server}{path}?lang={lang}", lang)
 
 
+LIBRARY_PAGES = ["/learn", "/learn/waste-sorting", "/learn/topics/water", "/observances",
+                 "/observances/urban-water-saving-week", "/search?q=节水+recycling"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("path", LIBRARY_PAGES)
+def test_library_and_search_pages_are_accessible(library_server, page, path, lang):
+    joiner = "&" if "?" in path else "?"
+    check_page(page, f"{library_server}{path}{joiner}lang={lang}", lang)
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_my_data_page_is_accessible(live_server, page, user, sign_in_form, lang):
     sign_in_form(page, user["email"], user["password"])

@@ -106,20 +106,46 @@ def test_rebuild_clears_the_outbox_it_covered(notes):
     assert _ids(notes, "低碳出行") == ["4"]
 
 
+def _borrow():
+    with index.searcher() as s:
+        return s
+
+
 def test_one_searcher_is_reused_until_the_index_changes(notes):
     NOTES["6"] = "浙江生态日"
     with notes.app_context():
         search.rebuild()  # (an empty index's reader never reports itself up to date)
-        first = index.searcher()
-        assert index.searcher() is first
+        first = _borrow()
+        assert _borrow() is first
+        with index.searcher() as a, index.searcher() as b:
+            assert a is not b  # two at once (two threads) get two searchers
         NOTES["5"] = "世界环境日"
         search.enqueue("note", "5")
         db.session.commit()
         search.process_outbox()
-        second = index.searcher()
-        assert second is not first and index.searcher() is second
+        second = _borrow()
+        assert second is not first and _borrow() is second
         search.rebuild()
-        assert index.searcher() is not second
+        assert _borrow() is not second
+
+
+def test_searchers_are_shared_across_threads(notes):
+    import threading
+
+    NOTES["8"] = "植树节"
+    with notes.app_context():
+        search.rebuild()
+    seen = []
+
+    def worker():
+        with notes.app_context():
+            seen.append(_borrow())
+
+    for _ in range(3):
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+    assert seen[0] is seen[1] is seen[2]  # a new thread borrows, it does not reopen
 
 
 def test_a_content_sync_survives_a_broken_index(library, monkeypatch, tmp_path):

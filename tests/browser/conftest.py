@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server

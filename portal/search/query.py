@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 from whoosh import collectors
-from whoosh.highlight import HtmlFormatter, PinpointFragmenter
+from whoosh.analysis import Token
+from whoosh.highlight import (FIRST, BasicFragmentScorer, HtmlFormatter, PinpointFragmenter,
+                              top_fragments)
 from whoosh.query import And, NullQuery, Or, Term
+from whoosh.reading import TermNotFound
 
 from portal.search.analysis import bigram_analyzer, chunks, is_han, mixed_analyzer, terms
 from portal.search.index import searcher
@@ -85,12 +88,33 @@ def build_query(text: str):
     return Or(pieces, scale=0.9)
 
 
-def _snippet(hit, summary: str) -> Markup:
-    try:
-        text = hit.highlights("body", top=2)
-    except Exception:  # highlighting is a nicety; never fail a search for it
-        text = ""
-    return Markup(text) if text else Markup(escape(summary))  # noqa: S704 (whoosh escapes)
+FRAGMENTER = PinpointFragmenter(maxchars=120, surround=40, autotrim=True)
+FORMATTER = HtmlFormatter(tagname="mark", between=" … ")
+SCORER = BasicFragmentScorer()
+
+
+def _snippet(s, docnum: int, text: str, words: list[str], fallback: str) -> Markup:
+    """Highlight ``words`` in the stored body of one hit, from the character offsets stored
+    in the index (no re-tokenising).  Done only for the hits on the page shown; whoosh's own
+    route to this needs a TermsCollector that records terms for *every* match."""
+    tokens = []
+    for word in words:
+        try:
+            postings = s.postings("body", word)
+        except TermNotFound:
+            continue
+        postings.skip_to(docnum)
+        if postings.is_active() and postings.id() == docnum:
+            for _pos, start, end in postings.value_as("characters"):
+                token = Token(text=word, startchar=start, endchar=end, boost=1.0)
+                token.matched = True
+                tokens.append(token)
+    if tokens:
+        tokens.sort(key=lambda t: t.startchar)
+        fragments = top_fragments(FRAGMENTER.fragment_matches(text, tokens), 2, SCORER, FIRST)
+        if fragments:
+            return Markup(FORMATTER(text, fragments))  # noqa: S704 (the formatter escapes)
+    return Markup(escape(fallback))
 
 
 def search(text: str | None, kind: str | None = None, lang: str | None = None,
@@ -118,18 +142,18 @@ def _collect(s, query, kind: str | None, lang: str | None, result: ResultPage) -
         filters.append(Term("lang", lang, boost=0.0))
     if filters:
         query = And([query, *filters])
-    inner = s.collector(limit=page * per_page, terms=True)
+    inner = s.collector(limit=page * per_page)
     timed = collectors.TimeLimitCollector(inner, timelimit=TIME_LIMIT, use_alarm=False)
     try:
         s.search_with_collector(query, timed)
     except collectors.TimeLimit:
         result.timed_out = True
     results = timed.results()
-    results.fragmenter = PinpointFragmenter(maxchars=120, surround=40, autotrim=True)
-    results.formatter = HtmlFormatter(tagname="mark", between=" … ")
+    words = sorted({text for field, text in query.iter_all_terms() if field == "body"})
     result.total = results.estimated_length() if result.timed_out else len(results)
     start = (page - 1) * per_page
     for hit in results[start:start + per_page]:
         result.hits.append(Hit(kind=hit["kind"], id=hit["id"], lang=hit["lang"],
                                title=hit["title"], url=hit["url"],
-                               snippet=_snippet(hit, hit.get("summary", ""))))
+                               snippet=_snippet(s, hit.docnum, hit["body"], words,
+                                                hit.get("summary", ""))))

@@ -171,3 +171,15 @@ def test_a_content_sync_survives_a_broken_index(library, monkeypatch, tmp_path):
     library.test_cli_runner().invoke(args=["search", "sync"])
     with library.test_request_context("/"):
         assert [h.id for h in search.search("saplings").hits] == ["tree-care"]
+
+
+def test_snippets_escape_stored_text(notes):
+    NOTES["9"] = '节水 <script>alert("x")</script> 节水'
+    with notes.app_context():
+        search.enqueue("note", "9")
+        db.session.commit()
+        search.process_outbox()
+    with notes.test_request_context("/"):
+        [hit] = search.search("节水", kind="note").hits
+    assert "<script>" not in hit.snippet and "&lt;script&gt;" in hit.snippet
+    assert hit.snippet.count("<mark") == 2

@@ -20,8 +20,10 @@ import time
 from datetime import UTC, datetime
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from flask_migrate import upgrade  # noqa: E402
+from results import write_section  # noqa: E402
 
 from portal import create_app, search  # noqa: E402
 from portal.accounts import services  # noqa: E402
@@ -86,15 +88,14 @@ def main() -> None:
     header = ["| case | median ms | p95 ms | rounds |", "|---|---|---|---|"]
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     text = "\n".join([
-        "# Benchmark results",
+        "## Pages and accounts",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}, SQLite, "
         "in-process (Flask test client). Command: `make bench`.",
         "",
         *header, *rows, ""])
     print(text)
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md"), "w") as fh:
-        fh.write(text)
+    write_section("pages", text)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ the portal's schema and analyzers, and measures:
 * the same queries through SQLite FTS5 over jieba-segmented text, as a reference;
 * the same queries over HTTP (``/api/v1/search``) under gunicorn with 2 workers.
 
-Results are appended to bench/RESULTS.md.
+Results replace this corpus's section of bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ from datetime import UTC, datetime
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "bench"))
 
+from results import write_section  # noqa: E402
 from whoosh import index as whoosh_index  # noqa: E402
 
 from portal import create_app  # noqa: E402
@@ -293,7 +295,7 @@ def main():
 
         p = percentile
         lines = [
-            f"## Search ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+            f"## Search, corpus `{args.corpus}` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
             "",
             f"`.venv/bin/python bench/search_bench.py --docs {args.docs} --queries "
             f"{args.queries} --corpus {args.corpus}` on {os.cpu_count()} cores, "
@@ -333,8 +335,7 @@ def main():
         text = "\n".join(lines) + "\n"
         print(text)
         if not args.no_write:
-            with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a") as fh:
-                fh.write("\n" + text)
+            write_section(f"search-{args.corpus}", text)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

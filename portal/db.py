@@ -84,6 +84,7 @@ def begin_write(session) -> None:
     row locks (``with_for_update``) or atomic statements there.  Call it first thing in a
     transaction.
     """
+    session = session() if callable(getattr(session, "registry", None)) else session
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("begin_write() must start its transaction, not join one")

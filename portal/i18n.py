@@ -107,7 +107,8 @@ def init_app(app) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.after_request(remember_choice)
     app.jinja_env.filters.update(
-        datetime=format_datetime, date=format_date, time=format_time, number=format_number)
+        datetime=format_datetime, date=format_date, time=format_time, number=format_number,
+        date_pattern=lambda value, skeleton: format_skeleton(skeleton, value))
     app.jinja_env.tests["datetime"] = lambda value: isinstance(value, datetime)
     app.jinja_env.globals.update(html_lang=html_lang, current_locale=current_locale,
                                  switch_lang_url=switch_lang_url)

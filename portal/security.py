@@ -69,9 +69,37 @@ ACCESS: dict[str, Rule] = {
     "learn.observance": PUBLIC,
     # search
     "search.results": PUBLIC,
+    # events
+    "events.upcoming": PUBLIC,
+    "events.month": PUBLIC,
+    "events.detail": PUBLIC,
+    "events.event_ics": PUBLIC,
+    "events.public_feed": PUBLIC,
+    "events.personal_feed": PUBLIC,  # the secret token in the address is the key
+    "events.sign_up": SIGNED_IN,
+    "events.cancel_signup": SIGNED_IN,
+    "events.my_events": SIGNED_IN,
+    "events.reset_feed": SIGNED_IN,
+    "events.my_hours": SIGNED_IN,
+    "events.service_record": SIGNED_IN,
+    "events.create": STAFF,
+    "events.edit": STAFF,
+    "events.publish": STAFF,
+    "events.cancel": STAFF,
+    "events.roster": STAFF,
+    "events.roster_csv": STAFF,
+    "events.attendance": STAFF,
+    "events.mark_attendance": STAFF,
+    "events.correct_hours": STAFF,
     # api
     "api.me": SIGNED_IN,
     "api.search_api": PUBLIC,
+    "api.observances": PUBLIC,
+    "api.events": PUBLIC,
+    "api.event": PUBLIC,
+    "api.create_event": STAFF,
+    "api.signup": SIGNED_IN,
+    "api.cancel_signup": SIGNED_IN,
 }
 
 

@@ -33,6 +33,7 @@ class Site:
     divisions: tuple[Division, ...]
     privacy_notice_version: str
     citizen_code: tuple[dict, ...]
+    service_hours: dict
 
     def text(self, field: dict, locale: str | None = None) -> str:
         return field.get(locale or current_locale()) or field.get("zh", "")
@@ -57,6 +58,8 @@ def _load(path: str, mtime: float) -> Site:
         divisions=tuple(Division(**d) for d in raw["divisions"]),
         privacy_notice_version=str(raw["privacy_notice"]["version"]),
         citizen_code=tuple(raw.get("citizen_code", ())),
+        service_hours=raw.get("service_hours") or {"rounding": [[15, 0], [45, 0.5], [60, 1]],
+                                                   "min_attendance_share": 0.6},
     )
 
 

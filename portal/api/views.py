@@ -1,7 +1,10 @@
+import json
+
 from flask import abort, current_app, g, jsonify, request
 
 from portal.api import bp
 from portal.core.errors import json_error
+from portal.i18n import _, current_locale
 from portal.search import QueryError, search
 from portal.search.views import ERRORS, parse_args
 from portal.security import current_principal
@@ -30,3 +33,176 @@ def search_api():
     return jsonify(query=page.query, total=page.total, page=page.page, pages=page.pages,
                    results=[{"kind": h.kind, "id": h.id, "title": h.title, "url": h.url,
                              "snippet": str(h.snippet), "lang": h.lang} for h in page.hits])
+
+
+# -- observances and events --------------------------------------------------------------------
+
+def _iso(value) -> str:
+    from portal.events.services import zone
+
+    return value.astimezone(zone()).isoformat()
+
+
+@bp.get("/observances")
+def observances():
+    from datetime import date
+
+    from portal.learn import services as learn
+    from portal.learn.observances import occurrence
+
+    raw = request.args.get("year") or str(date.today().year)
+    if not raw.isdigit() or not 1900 <= int(raw) <= 2200:
+        return json_error(400, _("Give a year between 1900 and 2200."), code="bad_year")
+    year, locale = int(raw), current_locale()
+    out = []
+    for obs in learn.observances():
+        occ = occurrence(obs, year)
+        if occ is not None:
+            out.append({"slug": obs.slug, "name": obs.name(locale), "start": occ.start.isoformat(),
+                        "end": occ.end.isoformat(), "kind": obs.kind,
+                        "provisional": occ.provisional})
+    return jsonify(out)
+
+
+def _event_json(event) -> dict:
+    from portal.events import ics
+    from portal.events.services import counts
+
+    taken = counts(event.id)
+    return {"id": event.id, "title": event.title(current_locale()),
+            "starts_at": _iso(event.starts_at), "ends_at": _iso(event.ends_at),
+            "place": event.place, "district": event.district, "capacity": event.capacity,
+            "confirmed": taken["confirmed"], "waitlisted": taken["waitlisted"],
+            "seats_left": max(0, event.capacity - taken["confirmed"]),
+            "status": event.status, "url": ics.event_url(event)}
+
+
+def _parse_day(name: str):
+    from datetime import date, datetime
+
+    from portal.events.services import zone
+
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(raw), datetime.min.time(), zone())
+    except ValueError:
+        abort(400)
+
+
+@bp.get("/events")
+def events():
+    from datetime import timedelta
+
+    from portal.events.services import published_between
+
+    start, end = _parse_day("from"), _parse_day("to")
+    if end is not None:
+        end += timedelta(days=1)  # "to" is inclusive
+    return jsonify([_event_json(e) for e in published_between(start, end)])
+
+
+def _published_or_404(event_id: int):
+    from portal.events.models import PUBLISHED, Event
+    from portal.extensions import db
+
+    event = db.session.get(Event, event_id)
+    if event is None or (event.status not in (PUBLISHED, "cancelled")):
+        abort(404)
+    return event
+
+
+@bp.get("/events/<int:event_id>")
+def event(event_id: int):
+    return jsonify(_event_json(_published_or_404(event_id)))
+
+
+def _parse_when(value, name: str, errors: dict):
+    from datetime import datetime
+
+    from portal.events.services import zone
+
+    if value in (None, ""):
+        return None
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError:
+        errors[name] = _("Use ISO 8601, e.g. 2027-06-05T09:00:00+08:00.")
+        return None
+    return when.replace(tzinfo=zone()) if when.tzinfo is None else when
+
+
+@bp.post("/events")
+def create_event():
+    from portal.events import services
+
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return json_error(400, _("Send a JSON object."), code="bad_json")
+    errors: dict[str, str] = {}
+
+    def text(name, limit=2000):
+        value = body.get(name, "")
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            errors[name] = _("Must be text.")
+            return ""
+        return value[:limit]
+
+    def integer(name):
+        value = body.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors[name] = _("Must be a whole number.")
+            return None
+        return value
+
+    title = text("title", 200)
+    data = services.EventInput(
+        title_zh=text("title_zh", 200) or title, title_en=text("title_en", 200),
+        description_zh=text("description", 20000) or text("description_zh", 20000),
+        description_en=text("description_en", 20000),
+        starts_at=_parse_when(body.get("starts_at"), "starts_at", errors),
+        ends_at=_parse_when(body.get("ends_at"), "ends_at", errors),
+        signup_deadline=_parse_when(body.get("signup_deadline"), "signup_deadline", errors),
+        place=text("place", 200), district=text("district", 64),
+        capacity=integer("capacity"), observance_slug=text("observance", 64) or None,
+        min_age=integer("min_age"), notes=text("notes"), errors=dict(errors))
+    try:
+        created = services.create_event(current_principal(), data, publish=True)
+    except services.ValidationFailed as err:
+        response = json_error(422, _("Some of what you sent is not valid."), code="invalid")
+        payload = response.get_json()
+        payload["error"]["fields"] = {k.replace("title_zh", "title"): v
+                                      for k, v in err.errors.items()}
+        response.set_data(json.dumps(payload, ensure_ascii=False))
+        return response
+    return jsonify(_event_json(created)), 201
+
+
+@bp.post("/events/<int:event_id>/signup")
+def signup(event_id: int):
+    from portal.events import services
+
+    try:
+        result = services.sign_up(current_principal(), event_id)
+    except services.EventError as err:
+        return json_error(err.status, err.message, code=err.code)
+    body = {"status": result.signup.status}
+    if result.position is not None:
+        body["position"] = result.position
+    return jsonify(body), 201 if result.changed else 200
+
+
+@bp.delete("/events/<int:event_id>/signup")
+def cancel_signup(event_id: int):
+    from portal.events import services
+
+    try:
+        services.cancel_signup(current_principal(), event_id)
+    except services.EventError as err:
+        return json_error(err.status, err.message, code=err.code)
+    return jsonify({"status": "cancelled"})

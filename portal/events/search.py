@@ -1,0 +1,41 @@
+"""Published events are searchable (title and description, in the languages they have)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from portal import markup, search
+from portal.events.models import PUBLISHED, Event
+from portal.events.services import EVENT
+from portal.extensions import db
+from portal.i18n import _l
+
+
+def documents(event: Event):
+    if event.status != PUBLISHED:
+        return
+    for lang in ("zh", "en"):
+        title = event.title_en if lang == "en" else event.title_zh
+        text = event.description_en if lang == "en" else event.description_zh
+        if not title and not text:
+            continue
+        body = markup.render(text).striptags()
+        yield search.Document(kind=EVENT, id=str(event.id), lang=lang,
+                              title=title or event.title(lang),
+                              body=f"{body}\n{event.place}", url=f"/events/{event.id}?lang={lang}",
+                              summary=event.place)
+
+
+def all_documents():
+    for event in db.session.scalars(sa.select(Event).where(Event.status == PUBLISHED)):
+        yield from documents(event)
+
+
+def documents_for(event_id: str):
+    event = db.session.get(Event, int(event_id)) if event_id.isdigit() else None
+    if event is not None:
+        yield from documents(event)
+
+
+def register() -> None:
+    search.register_source(EVENT, lambda: str(_l("Events")), all_documents, documents_for)

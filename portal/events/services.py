@@ -1,0 +1,504 @@
+"""Events and sign-ups: the rules.  Tested without HTTP.
+
+Never overbook: every change to an event's places runs in a writer transaction that holds
+the event (``BEGIN IMMEDIATE`` on SQLite, ``SELECT … FOR UPDATE`` on PostgreSQL), so
+concurrent sign-ups and cancellations from any number of processes are applied one at a
+time.  ``EVENTS_SIGNUP_LOCKING = False`` switches that off for the control test only.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from portal import search
+from portal.accounts.models import User
+from portal.db import begin_write, utcnow
+from portal.events.models import (
+    CANCELLED,
+    CONFIRMED,
+    DRAFT,
+    PUBLISHED,
+    WAITLISTED,
+    WITHDRAWN,
+    CalendarFeed,
+    Event,
+    HoursCorrection,
+    Signup,
+)
+from portal.extensions import db
+from portal.i18n import _
+from portal.site import site
+
+EVENT = "event"
+
+
+class EventError(Exception):
+    """A rule said no.  ``code`` is stable (API), ``message`` translated, ``status`` HTTP."""
+
+    def __init__(self, code: str, message: str, status: int = 409):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(site().timezone)
+
+
+# -- creating and editing events ---------------------------------------------------------------
+
+@dataclass
+class EventInput:
+    title_zh: str = ""
+    title_en: str = ""
+    description_zh: str = ""
+    description_en: str = ""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    signup_deadline: datetime | None = None
+    place: str = ""
+    district: str = ""
+    capacity: int | None = None
+    observance_slug: str | None = None
+    min_age: int | None = None
+    notes: str = ""
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def resolve_district(value: str | None) -> str | None:
+    """A division's code from its code or its name in either language."""
+    value = (value or "").strip()
+    for d in site().divisions:
+        if value.lower() in (d.code, d.zh, d.en.lower()):
+            return d.code
+    return None
+
+
+def validate(data: EventInput, now: datetime | None = None,
+             creating: bool = True) -> dict[str, str]:
+    """Field errors (translated) for an event; empty when it can be saved."""
+    from portal.learn.models import Observance
+
+    now = now or utcnow()
+    errors = dict(data.errors)
+    if not (data.title_zh.strip() or data.title_en.strip()):
+        errors["title_zh"] = _("Give the event a title in at least one language.")
+    if data.starts_at is None:
+        errors.setdefault("starts_at", _("Please give the start."))
+    elif creating and data.starts_at <= now:
+        errors["starts_at"] = _("The start must be in the future.")
+    if data.ends_at is None:
+        errors.setdefault("ends_at", _("Please give the end."))
+    elif data.starts_at and data.ends_at <= data.starts_at:
+        errors["ends_at"] = _("The end must be after the start.")
+    if data.signup_deadline and data.starts_at and data.signup_deadline > data.starts_at:
+        errors["signup_deadline"] = _("Sign-ups must close before the event starts.")
+    if not data.place.strip():
+        errors["place"] = _("Please say where the event takes place.")
+    if resolve_district(data.district) is None:
+        errors["district"] = _("Choose one of the city's districts.")
+    if data.capacity is None or data.capacity < 1:
+        errors.setdefault("capacity", _("There must be at least one place."))
+    elif data.capacity > 100_000:
+        errors["capacity"] = _("That is more places than we can handle.")
+    if data.min_age is not None and not 0 <= data.min_age <= 120:
+        errors["min_age"] = _("The minimum age must be between 0 and 120.")
+    if data.observance_slug and db.session.get(Observance, data.observance_slug) is None:
+        errors["observance_slug"] = _("Unknown observance day.")
+    return errors
+
+
+def _apply(event: Event, data: EventInput) -> None:
+    event.title_zh, event.title_en = data.title_zh.strip(), data.title_en.strip()
+    event.description_zh, event.description_en = data.description_zh, data.description_en
+    event.starts_at, event.ends_at = data.starts_at, data.ends_at
+    event.signup_deadline = data.signup_deadline or data.starts_at
+    event.place, event.district = data.place.strip(), resolve_district(data.district)
+    event.capacity, event.observance_slug = data.capacity, data.observance_slug or None
+    event.min_age, event.notes = data.min_age, data.notes.strip()
+    event.updated_at = utcnow()
+
+
+def create_event(organizer: User, data: EventInput, publish: bool = False) -> Event:
+    errors = validate(data)
+    if errors:
+        raise ValidationFailed(errors)
+    event = Event(organizer_id=organizer.id, status=PUBLISHED if publish else DRAFT)
+    _apply(event, data)
+    db.session.add(event)
+    db.session.flush()
+    search.enqueue(EVENT, event.id)
+    db.session.commit()
+    return event
+
+
+def update_event(event_id: int, data: EventInput) -> Event:
+    errors = validate(data, creating=False)
+    if errors:
+        raise ValidationFailed(errors)
+    event = _lock(event_id)
+    if event.status == CANCELLED:
+        db.session.rollback()
+        raise EventError("cancelled", _("This event has been cancelled."))
+    _apply(event, data)
+    promoted = _promote_waiting(event)  # more places may have been added
+    search.enqueue(EVENT, event.id)
+    db.session.commit()
+    _mail_each(promoted, "promoted")
+    return event
+
+
+class ValidationFailed(Exception):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def publish(event_id: int) -> Event:
+    event = _lock(event_id)
+    if event.status != DRAFT:
+        db.session.rollback()
+        raise EventError("not_draft", _("Only a draft can be published."))
+    event.status = PUBLISHED
+    search.enqueue(EVENT, event.id)
+    db.session.commit()
+    return event
+
+
+def cancel_event(event_id: int) -> Event:
+    """Cancel an event and tell everyone who signed up."""
+    event = _lock(event_id)
+    if event.status == CANCELLED:
+        db.session.rollback()
+        raise EventError("cancelled", _("This event has been cancelled."))
+    event.status = CANCELLED
+    event.updated_at = utcnow()
+    affected = [s for s in event.signups if s.status in (CONFIRMED, WAITLISTED)]
+    search.enqueue(EVENT, event.id)
+    db.session.commit()
+    _mail_each(affected, "event_cancelled")
+    return event
+
+
+# -- places ------------------------------------------------------------------------------------
+
+def _lock(event_id: int) -> Event:
+    """Start a writer transaction holding the event (see the module docstring)."""
+    locking = current_app.config.get("EVENTS_SIGNUP_LOCKING", True)
+    if locking:
+        begin_write(db.session)
+    stmt = sa.select(Event).where(Event.id == event_id)
+    if locking:
+        stmt = stmt.with_for_update()
+    event = db.session.scalar(stmt)
+    if event is None:
+        db.session.rollback()
+        raise EventError("not_found", _("This event does not exist."), 404)
+    return event
+
+
+def counts(event_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        sa.select(Signup.status, sa.func.count()).where(Signup.event_id == event_id)
+        .group_by(Signup.status)).all()
+    found = dict(rows)
+    return {CONFIRMED: found.get(CONFIRMED, 0), WAITLISTED: found.get(WAITLISTED, 0)}
+
+
+def position(signup: Signup) -> int | None:
+    """1 for the first on the waiting list; None when not waiting."""
+    if signup.status != WAITLISTED:
+        return None
+    ahead = db.session.scalar(sa.select(sa.func.count()).select_from(Signup).where(
+        Signup.event_id == signup.event_id, Signup.status == WAITLISTED,
+        sa.or_(Signup.queued_at < signup.queued_at,
+               sa.and_(Signup.queued_at == signup.queued_at, Signup.id < signup.id))))
+    return ahead + 1
+
+
+def signup_of(user: User, event_id: int) -> Signup | None:
+    return db.session.scalar(sa.select(Signup).where(Signup.event_id == event_id,
+                                                     Signup.user_id == user.id))
+
+
+@dataclass
+class SignupResult:
+    signup: Signup
+    changed: bool
+    position: int | None
+
+
+def sign_up(user: User, event_id: int, now: datetime | None = None) -> SignupResult:
+    """Confirmed while places remain and nobody waits, else on the waiting list."""
+    event = _lock(event_id)
+    now = now or utcnow()  # taken while holding the event: queue order is lock order
+    try:
+        if event.status == CANCELLED:
+            raise EventError("cancelled", _("This event has been cancelled."))
+        if event.status != PUBLISHED:
+            raise EventError("not_found", _("This event does not exist."), 404)
+        if now >= event.signup_deadline:
+            raise EventError("closed", _("Sign-ups for this event have closed."))
+        existing = signup_of(user, event_id)
+        if existing is not None and existing.status in (CONFIRMED, WAITLISTED):
+            db.session.commit()
+            return SignupResult(existing, False, position(existing))
+        taken = counts(event_id)
+        free = taken[CONFIRMED] < event.capacity and taken[WAITLISTED] == 0
+        status = CONFIRMED if free else WAITLISTED
+        if existing is None:
+            existing = Signup(event_id=event_id, user_id=user.id, status=status, queued_at=now,
+                              created_at=now, updated_at=now)
+            db.session.add(existing)
+        else:  # signing up again after cancelling: to the end of the queue
+            existing.status, existing.queued_at, existing.updated_at = status, now, now
+            existing.checked_in_at = existing.checked_out_at = existing.hours = None
+        db.session.flush()
+    except EventError:
+        db.session.rollback()
+        raise
+    except sa.exc.IntegrityError:  # the same person twice at once: the other request won
+        db.session.rollback()
+        existing = signup_of(user, event_id)
+        return SignupResult(existing, False, position(existing))
+    result = SignupResult(existing, True, position(existing))
+    db.session.commit()
+    _mail_each([existing], "confirmed" if existing.status == CONFIRMED else "waitlisted")
+    return result
+
+
+def cancel_signup(user: User, event_id: int, now: datetime | None = None) -> list[Signup]:
+    """Give up a place (or a place in the queue); the oldest waiting person moves up in the
+    same transaction.  Returns the people promoted."""
+    now = now or utcnow()
+    event = _lock(event_id)
+    signup = signup_of(user, event_id)
+    if signup is None or signup.status == WITHDRAWN:
+        db.session.rollback()
+        raise EventError("not_signed_up", _("You are not signed up for this event."))
+    if now >= event.starts_at:
+        db.session.rollback()
+        raise EventError("started", _("The event has started: it is too late to cancel."))
+    signup.status, signup.updated_at = WITHDRAWN, now
+    db.session.flush()
+    promoted = _promote_waiting(event, now) if event.status == PUBLISHED else []
+    db.session.commit()
+    _mail_each(promoted, "promoted")
+    return promoted
+
+
+def _promote_waiting(event: Event, now: datetime | None = None) -> list[Signup]:
+    """Fill free places from the waiting list, first come first served (caller holds the
+    event and commits)."""
+    now = now or utcnow()
+    free = event.capacity - counts(event.id)[CONFIRMED]
+    if free <= 0:
+        return []
+    waiting = list(db.session.scalars(
+        sa.select(Signup).where(Signup.event_id == event.id, Signup.status == WAITLISTED)
+        .order_by(Signup.queued_at, Signup.id).limit(free)))
+    for s in waiting:
+        s.status, s.updated_at = CONFIRMED, now
+    db.session.flush()
+    return waiting
+
+
+# -- attendance and hours ----------------------------------------------------------------------
+
+def hour_rules() -> tuple[list[tuple[int, Decimal]], Decimal]:
+    """(rounding steps for the minutes past a full hour, minimum attendance share)."""
+    rules = site().service_hours
+    steps = [(int(limit), Decimal(str(value))) for limit, value in rules["rounding"]]
+    return steps, Decimal(str(rules["min_attendance_share"]))
+
+
+def compute_hours(event: Event, checked_in: datetime, checked_out: datetime) -> Decimal:
+    """Service hours for one attendance: the time within the event, rounded per started hour;
+    nothing when less than the minimum share of the event was attended."""
+    steps, min_share = hour_rules()
+    start, end = max(checked_in, event.starts_at), min(checked_out, event.ends_at)
+    attended = max(timedelta(0), end - start)
+    length = event.ends_at - event.starts_at
+    if length.total_seconds() <= 0 or Decimal(attended / length) < min_share:
+        return Decimal("0")
+    minutes = int(attended.total_seconds() // 60)
+    full, rest = divmod(minutes, 60)
+    extra = Decimal("0")
+    for limit, value in steps:
+        if rest <= limit:
+            extra = value
+            break
+    return (Decimal(full) + extra).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def _signup_for_staff(event_id: int, signup_id: int) -> Signup:
+    signup = db.session.get(Signup, signup_id)
+    if signup is None or signup.event_id != event_id:
+        raise EventError("not_found", _("No such sign-up."), 404)
+    return signup
+
+
+def check_in(event_id: int, signup_id: int, now: datetime | None = None) -> Signup:
+    signup = _signup_for_staff(event_id, signup_id)
+    if signup.status != CONFIRMED:
+        raise EventError("not_confirmed", _("Only confirmed volunteers can be checked in."))
+    signup.checked_in_at = now or utcnow()
+    signup.checked_out_at = signup.hours = None
+    db.session.commit()
+    return signup
+
+
+def check_out(event_id: int, signup_id: int, now: datetime | None = None) -> Signup:
+    signup = _signup_for_staff(event_id, signup_id)
+    if signup.checked_in_at is None:
+        raise EventError("not_checked_in", _("Check the volunteer in first."))
+    signup.checked_out_at = now or utcnow()
+    if signup.checked_out_at < signup.checked_in_at:
+        signup.checked_out_at = signup.checked_in_at
+    signup.hours = compute_hours(signup.event, signup.checked_in_at, signup.checked_out_at)
+    db.session.commit()
+    return signup
+
+
+def correct_hours(event_id: int, signup_id: int, hours: Decimal, reason: str,
+                  by: User) -> Signup:
+    signup = _signup_for_staff(event_id, signup_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise EventError("reason_required", _("Please give a reason for the correction."), 422)
+    if not Decimal("0") <= hours <= Decimal("24"):
+        raise EventError("bad_hours", _("Hours must be between 0 and 24."), 422)
+    hours = hours.quantize(Decimal("0.1"), ROUND_HALF_UP)
+    db.session.add(HoursCorrection(signup_id=signup.id, previous=signup.hours, hours=hours,
+                                   reason=reason[:500], by_id=by.id))
+    signup.hours = hours
+    db.session.commit()
+    return signup
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+def published_between(start: datetime | None, end: datetime | None, district: str | None = None,
+                      observance: str | None = None) -> list[Event]:
+    stmt = sa.select(Event).where(Event.status == PUBLISHED)
+    if start is not None:
+        stmt = stmt.where(Event.ends_at >= start)
+    if end is not None:
+        stmt = stmt.where(Event.starts_at < end)
+    if district:
+        stmt = stmt.where(Event.district == district)
+    if observance:
+        stmt = stmt.where(Event.observance_slug == observance)
+    return list(db.session.scalars(stmt.order_by(Event.starts_at, Event.id)))
+
+
+def my_signups(user: User) -> list[Signup]:
+    return list(db.session.scalars(
+        sa.select(Signup).join(Event).where(Signup.user_id == user.id,
+                                            Signup.status != WITHDRAWN)
+        .order_by(Event.starts_at)))
+
+
+def my_hours(user: User) -> tuple[list[Signup], Decimal]:
+    rows = list(db.session.scalars(
+        sa.select(Signup).join(Event).where(Signup.user_id == user.id,
+                                            Signup.hours.is_not(None))
+        .order_by(Event.starts_at)))
+    return rows, sum((s.hours for s in rows), Decimal("0"))
+
+
+def roster(event_id: int) -> list[Signup]:
+    return list(db.session.scalars(
+        sa.select(Signup).where(Signup.event_id == event_id,
+                                Signup.status.in_((CONFIRMED, WAITLISTED)))
+        .order_by(Signup.status, Signup.queued_at, Signup.id)))
+
+
+def feed_token(user: User, reset: bool = False) -> str:
+    row = db.session.get(CalendarFeed, user.id)
+    if row is None or reset:
+        token = secrets.token_urlsafe(24)
+        if row is None:
+            db.session.add(CalendarFeed(user_id=user.id, token=token))
+        else:
+            row.token, row.created_at = token, utcnow()
+        db.session.commit()
+        return token
+    return row.token
+
+
+def user_for_feed(token: str) -> User | None:
+    row = db.session.scalar(sa.select(CalendarFeed).where(CalendarFeed.token == token))
+    return db.session.get(User, row.user_id) if row else None
+
+
+# -- mail --------------------------------------------------------------------------------------
+
+def _mail_each(signups: list[Signup], kind: str) -> None:
+    from portal.events import notify
+
+    for s in signups:
+        if s.user_id is None:
+            continue
+        try:
+            notify.send(s, kind)
+        except Exception:  # mail is derived: the saved sign-up stands
+            current_app.logger.exception("could not prepare %s mail for sign-up %s", kind, s.id)
+
+
+def remind(now: datetime | None = None) -> int:
+    """Mail a reminder to everyone confirmed for an event that starts in the next 24–48 h
+    window of "tomorrow" (site time); each person is reminded once.  For cron."""
+    now = now or utcnow()
+    local_tomorrow = (now.astimezone(zone()) + timedelta(days=1)).date()
+    start = datetime.combine(local_tomorrow, datetime.min.time(), zone())
+    end = start + timedelta(days=1)
+    due = list(db.session.scalars(
+        sa.select(Signup).join(Event).where(
+            Event.status == PUBLISHED, Event.starts_at >= start, Event.starts_at < end,
+            Signup.status == CONFIRMED, Signup.reminded_at.is_(None),
+            Signup.user_id.is_not(None))))
+    for s in due:
+        s.reminded_at = now
+    db.session.commit()
+    _mail_each(due, "reminder")
+    return len(due)
+
+
+# -- personal data -----------------------------------------------------------------------------
+
+def _export(user: User) -> list[dict]:
+    rows = db.session.scalars(sa.select(Signup).where(Signup.user_id == user.id)
+                              .order_by(Signup.id))
+    return [{"event": s.event.title(user.locale or "zh"), "event_id": s.event_id,
+             "status": s.status, "signed_up_at": s.created_at, "checked_in_at": s.checked_in_at,
+             "checked_out_at": s.checked_out_at,
+             "hours": str(s.hours) if s.hours is not None else None} for s in rows]
+
+
+def _erase(user: User) -> None:
+    # Sign-ups stay (events' totals and hours statistics need them) but no longer name anyone;
+    # places at future events are given up, and the waiting list moves up.
+    held = list(db.session.scalars(sa.select(Signup).where(
+        Signup.user_id == user.id, Signup.status.in_((CONFIRMED, WAITLISTED)))))
+    promoted = []
+    for s in held:
+        if s.event.starts_at > utcnow():  # a future place goes to the next person waiting
+            s.status = WITHDRAWN
+            db.session.flush()
+            promoted += _promote_waiting(s.event)
+    _mail_each(promoted, "promoted")  # before the caller's commit: the eraser API has no later
+    db.session.execute(sa.update(Signup).where(Signup.user_id == user.id).values(user_id=None))
+    db.session.execute(sa.delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
+
+
+def register_personal_data() -> None:
+    from portal.accounts.services import register_personal_data as register
+
+    register("events", _export, _erase)

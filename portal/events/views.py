@@ -1,0 +1,347 @@
+import csv
+import io
+from datetime import date, datetime, timedelta
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+
+from portal import markup
+from portal.accounts.forms import PostForm
+from portal.events import bp, calendar, ics, services
+from portal.events.forms import EventForm, HoursForm
+from portal.events.models import CONFIRMED, PUBLISHED, WAITLISTED, Event
+from portal.events.services import EventError, ValidationFailed
+from portal.extensions import db
+from portal.i18n import _, current_locale, format_date, format_time
+from portal.learn import services as learn
+from portal.security import STAFF
+from portal.site import site
+
+
+def _event_or_404(event_id: int, public: bool = True) -> Event:
+    event = db.get_or_404(Event, event_id)
+    if public and event.status != PUBLISHED and not STAFF.allows(g.principal):
+        abort(404)  # drafts are for staff; cancelled events stay visible
+    return event
+
+
+def _filters():
+    district = request.args.get("district") or None
+    if district and site().division(district) is None:
+        district = None
+    observance = request.args.get("observance") or None
+    if observance and learn.observance(observance) is None:
+        observance = None
+    return district, observance
+
+
+@bp.route("/events")
+def upcoming():
+    district, observance = _filters()
+    events = services.published_between(datetime.now(services.zone()), None, district,
+                                        observance)
+    return render_template("events/upcoming.html", events=events, district=district,
+                           observance=observance, observances=learn.observances())
+
+
+@bp.route("/events/calendar")
+def month():
+    today = datetime.now(services.zone()).date()
+    try:
+        year = int(request.args.get("year", today.year))
+        month_no = int(request.args.get("month", today.month))
+        date(year, month_no, 1)
+        if not 1970 <= year <= 2100:
+            raise ValueError
+    except ValueError:
+        abort(400)
+    district, observance = _filters()
+    first = date(year, month_no, 1)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return render_template("events/month.html", weeks=calendar.month(year, month_no, district,
+                                                                      observance),
+                           first=first, previous=previous, following=following, today=today,
+                           district=district, observance=observance,
+                           observances=learn.observances())
+
+
+@bp.route("/events/<int:event_id>")
+def detail(event_id: int):
+    event = _event_or_404(event_id)
+    text, text_lang = event.description(current_locale())
+    mine = services.signup_of(g.principal, event.id) if g.principal else None
+    return render_template("events/detail.html", event=event, description=markup.render(text),
+                           description_lang=text_lang, counts=services.counts(event.id),
+                           mine=mine, position=services.position(mine) if mine else None,
+                           now=datetime.now(services.zone()), post_form=PostForm(),
+                           observance=learn.observance(event.observance_slug)
+                           if event.observance_slug else None)
+
+
+def _ics_response(body: bytes, filename: str) -> Response:
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": f'inline; filename="{filename}"'})
+
+
+@bp.route("/events/<int:event_id>.ics")
+def event_ics(event_id: int):
+    event = _event_or_404(event_id)
+    return _ics_response(ics.single(event, current_locale()), f"event-{event.id}.ics")
+
+
+def _feed_years() -> range:
+    year = datetime.now(services.zone()).year
+    return range(year - 1, year + 2)
+
+
+@bp.route("/calendar.ics")
+def public_feed():
+    events = services.published_between(None, None)
+    name = site().text(site().name)
+    return _ics_response(ics.feed(events, current_locale(), name, _feed_years()),
+                         "calendar.ics")
+
+
+@bp.route("/calendar/<token>.ics")
+def personal_feed(token: str):
+    user = services.user_for_feed(token)
+    if user is None:
+        abort(404)
+    events = [s.event for s in services.my_signups(user)]
+    return _ics_response(ics.feed(events, user.locale or current_locale(),
+                                  _("My events") + " · " + site().text(site().name), None),
+                         "my-events.ics")
+
+
+@bp.route("/events/<int:event_id>/signup", methods=["POST"])
+def sign_up(event_id: int):
+    try:
+        result = services.sign_up(g.principal, event_id)
+    except EventError as err:
+        flash(err.message, "error")
+        return redirect(url_for("events.detail", event_id=event_id))
+    if not result.changed:
+        flash(_("You are already signed up; nothing has changed."), "success")
+    elif result.signup.status == CONFIRMED:
+        flash(_("You have a place. We have sent you a confirmation."), "success")
+    else:
+        flash(_("The event is full: you are number %(n)d on the waiting list.",
+                n=result.position), "success")
+    return redirect(url_for("events.detail", event_id=event_id))
+
+
+@bp.route("/events/<int:event_id>/cancel-signup", methods=["POST"])
+def cancel_signup(event_id: int):
+    try:
+        services.cancel_signup(g.principal, event_id)
+    except EventError as err:
+        flash(err.message, "error")
+    else:
+        flash(_("Your sign-up has been cancelled."), "success")
+    return redirect(url_for("events.detail", event_id=event_id))
+
+
+@bp.route("/my/events", methods=["GET"])
+def my_events():
+    signups = services.my_signups(g.principal)
+    now = datetime.now(services.zone())
+    token = services.feed_token(g.principal)
+    return render_template("events/my_events.html", post_form=PostForm(), now=now,
+                           upcoming=[s for s in signups if s.event.ends_at >= now],
+                           past=[s for s in signups if s.event.ends_at < now],
+                           positions={s.id: services.position(s) for s in signups},
+                           feed_url=url_for("events.personal_feed", token=token, _external=True))
+
+
+@bp.route("/my/events/feed", methods=["POST"])
+def reset_feed():
+    if PostForm().validate_on_submit():
+        services.feed_token(g.principal, reset=True)
+        flash(_("Your calendar address has been changed; the old one no longer works."),
+              "success")
+    return redirect(url_for("events.my_events"))
+
+
+@bp.route("/my/hours")
+def my_hours():
+    rows, total = services.my_hours(g.principal)
+    return render_template("events/my_hours.html", rows=rows, total=total)
+
+
+@bp.route("/my/hours/record")
+def service_record():
+    rows, total = services.my_hours(g.principal)
+    return render_template("events/service_record.html", rows=rows, total=total,
+                           today=datetime.now(services.zone()).date())
+
+
+# -- staff ----------------------------------------------------------------------------------
+
+@bp.route("/events/new", methods=["GET", "POST"])
+def create():
+    form = EventForm(observances=learn.observances())
+    if form.validate_on_submit():
+        try:
+            event = services.create_event(g.principal, form.to_input(),
+                                          publish=request.form.get("publish") == "1")
+        except ValidationFailed as err:
+            form.add_errors(err.errors)
+        else:
+            flash(_("The event has been saved."), "success")
+            return redirect(url_for("events.detail", event_id=event.id))
+    return render_template("events/edit.html", form=form, event=None), \
+        400 if form.errors else 200
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+def edit(event_id: int):
+    event = _event_or_404(event_id, public=False)
+    form = EventForm(observances=learn.observances())
+    if request.method == "GET":
+        form.fill_from(event)
+    elif form.validate_on_submit():
+        try:
+            services.update_event(event.id, form.to_input())
+        except ValidationFailed as err:
+            form.add_errors(err.errors)
+        except EventError as err:
+            flash(err.message, "error")
+        else:
+            flash(_("The event has been saved."), "success")
+            return redirect(url_for("events.detail", event_id=event.id))
+    return render_template("events/edit.html", form=form, event=event), \
+        400 if form.errors else 200
+
+
+@bp.route("/events/<int:event_id>/publish", methods=["POST"])
+def publish(event_id: int):
+    try:
+        services.publish(event_id)
+    except EventError as err:
+        flash(err.message, "error")
+    else:
+        flash(_("The event is published."), "success")
+    return redirect(url_for("events.detail", event_id=event_id))
+
+
+@bp.route("/events/<int:event_id>/cancel", methods=["POST"])
+def cancel(event_id: int):
+    try:
+        services.cancel_event(event_id)
+    except EventError as err:
+        flash(err.message, "error")
+    else:
+        flash(_("The event is cancelled and everyone signed up has been told."), "success")
+    return redirect(url_for("events.detail", event_id=event_id))
+
+
+@bp.route("/events/<int:event_id>/roster")
+def roster(event_id: int):
+    event = _event_or_404(event_id, public=False)
+    g.personal_data = True
+    return render_template("events/roster.html", event=event, rows=services.roster(event.id),
+                           positions=None, post_form=PostForm(), hours_form=HoursForm())
+
+
+@bp.route("/events/<int:event_id>/roster.csv")
+def roster_csv(event_id: int):
+    event = _event_or_404(event_id, public=False)
+    g.personal_data = True
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("Name"), _("E-mail address"), _("Status"), _("Signed up"),
+                     _("Checked in"), _("Checked out"), _("Hours")])
+    for s in services.roster(event.id):
+        user = s.user
+        writer.writerow([user.display_name if user else _("(deleted account)"),
+                         mask_email(user.email) if user else "", status_label(s.status),
+                         s.created_at.isoformat(), _iso(s.checked_in_at),
+                         _iso(s.checked_out_at), s.hours if s.hours is not None else ""])
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="event-{event.id}-roster.csv"'})
+
+
+def _iso(value):
+    return value.astimezone(services.zone()).isoformat() if value else ""
+
+
+@bp.route("/events/<int:event_id>/attendance", methods=["GET"])
+def attendance(event_id: int):
+    event = _event_or_404(event_id, public=False)
+    g.personal_data = True
+    confirmed = [s for s in services.roster(event.id) if s.status == CONFIRMED]
+    return render_template("events/attendance.html", event=event, rows=confirmed,
+                           post_form=PostForm(), hours_form=HoursForm())
+
+
+@bp.route("/events/<int:event_id>/attendance/<int:signup_id>/<action>", methods=["POST"])
+def mark_attendance(event_id: int, signup_id: int, action: str):
+    if not PostForm().validate_on_submit():
+        abort(400)
+    try:
+        if action == "in":
+            services.check_in(event_id, signup_id)
+        elif action == "out":
+            services.check_out(event_id, signup_id)
+        else:
+            abort(404)
+    except EventError as err:
+        flash(err.message, "error")
+    return redirect(url_for("events.attendance", event_id=event_id) + f"#signup-{signup_id}")
+
+
+@bp.route("/events/<int:event_id>/attendance/<int:signup_id>/hours", methods=["POST"])
+def correct_hours(event_id: int, signup_id: int):
+    form = HoursForm()
+    if form.validate_on_submit():
+        try:
+            services.correct_hours(event_id, signup_id, form.hours.data, form.reason.data,
+                                   g.principal)
+        except EventError as err:
+            flash(err.message, "error")
+        else:
+            flash(_("The hours have been corrected; the reason is kept."), "success")
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+    return redirect(url_for("events.attendance", event_id=event_id) + f"#signup-{signup_id}")
+
+
+# -- template helpers --------------------------------------------------------------------------
+
+def status_label(status: str) -> str:
+    return {CONFIRMED: _("confirmed"), WAITLISTED: _("waiting list"),
+            "cancelled": _("cancelled"), "draft": _("draft"), "published": _("published")
+            }.get(status, status)
+
+
+def mask_email(email: str) -> str:
+    name, _sep, domain = email.partition("@")
+    return f"{name[:1]}***@{domain}"
+
+
+@bp.app_template_global()
+def district_label(code: str) -> str:
+    division = site().division(code)
+    return division.label() if division else code
+
+
+@bp.app_template_global()
+def when(event) -> str:
+    """'2027年6月5日星期六 09:00–12:00' (the end's date too when it is another day)."""
+    tz = services.zone()
+    start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
+    first = f"{format_date(start, 'full')} {format_time(start, 'short')}"
+    if start.date() == end.date():
+        return f"{first}–{format_time(end, 'short')}"
+    return f"{first} – {format_date(end, 'full')} {format_time(end, 'short')}"
+
+
+@bp.app_template_global()
+def event_link(event) -> str:
+    return ics.event_url(event)
+
+
+bp.add_app_template_global(status_label, "status_label")
+bp.add_app_template_global(mask_email, "mask_email")

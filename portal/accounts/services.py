@@ -11,7 +11,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 
@@ -22,7 +22,7 @@ from flask import current_app
 
 from portal import mail
 from portal.accounts.models import ApiToken, LoginSession, LoginThrottle, PasswordReset, User
-from portal.db import utcnow
+from portal.db import begin_write, utcnow
 from portal.extensions import db
 from portal.i18n import _, _l
 from portal.security import CITIZEN, ROLES
@@ -58,15 +58,21 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
-def verify_password(user: User, password: str) -> bool:
+def _check(stored_hash: str, password: str) -> tuple[bool, str | None]:
+    """(password matches, a stronger hash to store or None)."""
     hasher = _hasher()
     try:
-        hasher.verify(user.password_hash, password)
+        hasher.verify(stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
-    return True
+        return False, None
+    return True, hasher.hash(password) if hasher.check_needs_rehash(stored_hash) else None
+
+
+def verify_password(user: User, password: str) -> bool:
+    ok, new_hash = _check(user.password_hash, password)
+    if new_hash:
+        user.password_hash = new_hash
+    return ok
 
 
 @lru_cache(maxsize=1)
@@ -107,6 +113,7 @@ def register(email: str, display_name: str, password: str, consent: bool,
         raise AccountError("unknown_role", _("Unknown role."))
     if get_by_email(email) is not None:
         raise AccountError("email_taken", _("An account with this e-mail address already exists."))
+    begin_write(db.session)
     now = utcnow()
     user = User(email=normalise_email(email), display_name=display_name.strip(),
                 password_hash=hash_password(password), role=role, locale=locale,
@@ -125,12 +132,14 @@ def register(email: str, display_name: str, password: str, consent: bool,
 def set_role(user: User, role: str) -> None:
     if role not in ROLES:
         raise AccountError("unknown_role", _("Unknown role."))
+    begin_write(db.session)
     user.role = role
     db.session.commit()
 
 
 def set_locale(user: User, locale: str) -> None:
     if user.locale != locale:
+        begin_write(db.session)
         user.locale = locale
         db.session.commit()
 
@@ -200,15 +209,19 @@ def authenticate(email: str, password: str) -> User:
         raise AccountError("locked", _("Too many failed sign-ins. Please try again in "
                                        "%(minutes)d minutes.", minutes=minutes))
     user = get_by_email(email)
+    stored_hash = user.password_hash if user is not None else None
+    db.session.rollback()  # no transaction (and no SQLite snapshot) held while hashing
     if user is None:
         _verify_dummy(password)  # same cost as a real check
-        ok = False
+        ok, new_hash = False, None
     else:
-        ok = verify_password(user, password)
+        ok, new_hash = _check(stored_hash, password)
     if not ok:
-        db.session.rollback()
         record_failure(key, now)
         raise AccountError("invalid", _("The e-mail address or password is not correct."))
+    begin_write(db.session)
+    if new_hash:
+        user.password_hash = new_hash
     forget_failures(email)
     db.session.commit()
     return user
@@ -230,6 +243,7 @@ def start_session(user: User, remember: bool) -> str:
     cfg = current_app.config
     lifetime = cfg["REMEMBER_COOKIE_DURATION"] if remember else cfg["SESSION_LIFETIME"]
     raw = secrets.token_urlsafe(32)
+    begin_write(db.session)
     db.session.execute(sa.delete(LoginSession).where(LoginSession.user_id == user.id,
                                                      LoginSession.expires_at <= now))
     db.session.add(LoginSession(user_id=user.id, token_hash=token_hash(raw), remember=remember,
@@ -251,6 +265,7 @@ def user_for_session(raw: str) -> User | None:
 
 def end_session(raw: str | None) -> None:
     if raw:
+        begin_write(db.session)
         db.session.execute(
             sa.delete(LoginSession).where(LoginSession.token_hash == token_hash(raw)))
         db.session.commit()
@@ -266,6 +281,7 @@ def end_other_sessions(user: User, keep_raw: str | None) -> None:
 # -- passwords ------------------------------------------------------------------------------
 
 def change_password(user: User, current: str, new: str) -> None:
+    begin_write(db.session)
     if not verify_password(user, current):
         raise AccountError("wrong_password", _("Your current password is not correct."))
     problem = password_problem(new, user.email)
@@ -286,6 +302,7 @@ def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
         return
     now = utcnow()
     raw = secrets.token_urlsafe(32)
+    begin_write(db.session)
     db.session.execute(sa.delete(PasswordReset).where(PasswordReset.user_id == user.id))
     db.session.add(PasswordReset(user_id=user.id, token_hash=token_hash(raw), created_at=now,
                                  expires_at=now + current_app.config["PASSWORD_RESET_VALID_FOR"]))
@@ -304,6 +321,7 @@ def valid_reset(raw: str) -> PasswordReset | None:
 
 
 def reset_password(raw: str, new: str) -> User:
+    begin_write(db.session)
     row = valid_reset(raw)
     if row is None:
         raise AccountError("invalid_link", _("This link is invalid or has expired. "
@@ -334,6 +352,7 @@ TOKEN_PREFIX = "gj_"  # noqa: S105  (a public marker, not a secret)
 
 def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    begin_write(db.session)
     token = ApiToken(user_id=user.id, name=(name or "").strip()[:80] or "API",
                      token_hash=token_hash(raw), prefix=raw[:10], created_at=utcnow())
     db.session.add(token)
@@ -342,6 +361,7 @@ def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
 
 
 def revoke_api_token(user: User, token_id: int) -> None:
+    begin_write(db.session)
     deleted = db.session.execute(sa.delete(ApiToken).where(ApiToken.id == token_id,
                                                            ApiToken.user_id == user.id))
     db.session.commit()
@@ -356,11 +376,25 @@ def user_for_api_token(raw: str) -> User | None:
     if token is None:
         return None
     now = utcnow()
-    # Record use at most once a minute: no write per request.
+    user = token.user
+    # Record use at most once a minute, in a transaction of its own, and only if the database
+    # is free: it is a courtesy to the owner, never a reason to fail or slow a request.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        token.last_used_at = now
+        _touch_token(token.id, now)
+    return user
+
+
+def _touch_token(token_id: int, now: datetime) -> None:
+    db.session.commit()  # end the read transaction: the UPDATE below starts a fresh one
+    try:
+        db.session.execute(sa.update(ApiToken).where(
+            ApiToken.id == token_id,
+            sa.or_(ApiToken.last_used_at.is_(None),
+                   ApiToken.last_used_at < now - timedelta(seconds=60)))
+            .values(last_used_at=now))
         db.session.commit()
-    return token.user
+    except sa.exc.OperationalError:
+        db.session.rollback()
 
 
 # -- my data --------------------------------------------------------------------------------
@@ -412,6 +446,7 @@ def export_data(user: User) -> dict:
 
 
 def delete_account(user: User, password: str) -> None:
+    begin_write(db.session)
     if not verify_password(user, password):
         raise AccountError("wrong_password", _("Your password is not correct."))
     email = user.email

@@ -204,4 +204,5 @@ def test_control_without_the_protection_the_race_is_caught(make_app):
     problems = check_invariants(app, event, results, PLACES, USERS - PLACES)
     # Unprotected, concurrent read-then-write transactions overbook (PostgreSQL) or collide
     # and fail (SQLite); either way the same checks that pass above must fail here.
+    print("control found:", problems)
     assert problems, "the race went unnoticed: the concurrency test could not fail"

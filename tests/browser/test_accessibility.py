@@ -87,3 +87,51 @@ def test_form_with_errors_is_accessible(live_server, page, lang):
         assert page.locator(f"#{field}-error").inner_text().strip(), field
     violations = _axe.run(page).response["violations"]
     assert not violations, f"{len(violations)} violation(s):\n" + describe(violations)
+
+
+@pytest.fixture
+def event_on_library(library):
+    from datetime import datetime, timedelta
+
+    from portal.accounts.models import User
+    from portal.events import services
+    from portal.extensions import db
+    from tests.conftest import make_user
+
+    organizer = make_user(library, email="org@example.org", role="organizer")
+    with library.app_context():
+        tz = services.zone()
+        start = (datetime.now(tz) + timedelta(days=5)).replace(hour=9, minute=0, second=0,
+                                                               microsecond=0)
+        event = services.create_event(db.session.get(User, organizer), services.EventInput(
+            title_zh="世界环境日河道清洁", title_en="River clean-up",
+            description_zh="一起清理河道。",
+            starts_at=start, ends_at=start + timedelta(hours=3), place="南湖北门",
+            district="nanhu", capacity=10, observance_slug="world-environment-day"),
+            publish=True)
+        return event.id, start
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_event_pages_are_accessible(library_server, page, event_on_library, lang):
+    event_id, start = event_on_library
+    for path in ["/events", f"/events/calendar?year={start.year}&month={start.month}",
+                 f"/events/{event_id}"]:
+        joiner = "&" if "?" in path else "?"
+        check_page(page, f"{library_server}{path}{joiner}lang={lang}", lang)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_volunteer_pages_are_accessible(library, library_server, page, event_on_library, lang):
+    from tests.conftest import PASSWORD, make_user
+
+    event_id, _start = event_on_library
+    make_user(library, email="v@example.org")
+    page.goto(f"{library_server}/login")
+    page.locator("#email").fill("v@example.org")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form.form [type=submit]").click()
+    page.goto(f"{library_server}/events/{event_id}")
+    page.locator(".signup-box form button").click()
+    for path in ["/my/events", "/my/hours", f"/events/{event_id}"]:
+        check_page(page, f"{library_server}{path}?lang={lang}", lang)

@@ -385,8 +385,12 @@ def correct_hours(event_id: int, signup_id: int, hours: Decimal, reason: str,
 # -- reading -----------------------------------------------------------------------------------
 
 def published_between(start: datetime | None, end: datetime | None, district: str | None = None,
-                      observance: str | None = None) -> list[Event]:
-    stmt = sa.select(Event).where(Event.status == PUBLISHED)
+                      observance: str | None = None,
+                      with_cancelled: bool = False) -> list[Event]:
+    """Public events in a time range (either end open).  Calendar feeds also want cancelled
+    ones, so that subscribed calendars show the cancellation instead of losing the event."""
+    statuses = (PUBLISHED, CANCELLED) if with_cancelled else (PUBLISHED,)
+    stmt = sa.select(Event).where(Event.status.in_(statuses))
     if start is not None:
         stmt = stmt.where(Event.ends_at >= start)
     if end is not None:

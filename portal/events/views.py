@@ -96,7 +96,7 @@ def _feed_years() -> range:
 
 @bp.route("/calendar.ics")
 def public_feed():
-    events = services.published_between(None, None)
+    events = services.published_between(None, None, with_cancelled=True)
     name = site().text(site().name)
     return _ics_response(ics.feed(events, current_locale(), name, _feed_years()),
                          "calendar.ics")

@@ -98,6 +98,12 @@ def test_public_feed_has_events_and_all_day_observances_but_no_people(library):
     assert len(uids) == len(set(uids))
     assert Calendar.from_ical(library.test_client().get("/calendar.ics").data).to_ical() \
         == cal.to_ical()  # stable
+    with library.app_context():
+        services.cancel_event(event)
+    cancelled = Calendar.from_ical(library.test_client().get("/calendar.ics").data)
+    [gone] = [v for v in cancelled.walk("VEVENT")
+              if str(v["UID"]) == f"event-{event}@green-jiaxing"]
+    assert str(gone["STATUS"]) == "CANCELLED"  # kept, so subscribers see the cancellation
 
 
 def test_subscription_links_offer_webcal_and_https(app):

@@ -19,7 +19,8 @@ def privacy():
         abort(404)
     meta, body, lang = page
     html, toc = markup.render_with_toc(body)
-    return render_template("core/page.html", meta=meta, body=html, toc=toc, page_lang=lang)
+    return render_template("core/page.html", meta=meta, body=html, toc_items=toc,
+                           page_lang=lang)
 
 
 @bp.route("/healthz")

@@ -24,7 +24,7 @@ def article(slug: str):
     shown = services.pick(versions, locale)
     body, toc = markup.render_with_toc(shown.body)
     return render_template(
-        "learn/article.html", article=shown, body=body, toc=toc,
+        "learn/article.html", article=shown, body=body, toc_items=toc,
         missing_in_locale=locale not in versions,
         other_langs=[lang for lang in versions if lang != shown.lang],
         related=services.related(shown, locale),

@@ -253,12 +253,18 @@ def roster_csv(event_id: int):
                      _("Checked in"), _("Checked out"), _("Hours")])
     for s in services.roster(event.id):
         user = s.user
-        writer.writerow([user.display_name if user else _("(deleted account)"),
+        writer.writerow([_cell(c) for c in [user.display_name if user else _("(deleted account)"),
                          mask_email(user.email) if user else "", status_label(s.status),
                          s.created_at.isoformat(), _iso(s.checked_in_at),
-                         _iso(s.checked_out_at), s.hours if s.hours is not None else ""])
+                         _iso(s.checked_out_at), s.hours if s.hours is not None else ""]])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="event-{event.id}-roster.csv"'})
+
+
+def _cell(value):
+    """Spreadsheets run cells starting with = + - @ as formulas: neutralise names that do."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _iso(value):

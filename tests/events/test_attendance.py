@@ -125,3 +125,15 @@ def test_my_hours_and_printable_record(app, event_factory):
     assert "世界环境日河道清洁" in html and "合计" in html and ">3<" in html
     record = volunteer.get("/my/hours/record?lang=en").get_data(as_text=True)
     assert "Volunteer service record" in record and "李志愿" in record
+
+
+def test_roster_csv_cannot_smuggle_formulas(app, event_factory):
+    event = event_factory(capacity=3)
+    uid = make_user(app, email="x@example.org", name="=HYPERLINK(\"http://evil\")")
+    with app.app_context():
+        services.sign_up(db.session.get(User, uid), event)
+    make_user(app, email="org2@example.org", role="organizer")
+    staff = app.test_client()
+    sign_in(staff, "org2@example.org")
+    text = staff.get(f"/events/{event}/roster.csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text

@@ -91,6 +91,24 @@ ACCESS: dict[str, Rule] = {
     "events.attendance": STAFF,
     "events.mark_attendance": STAFF,
     "events.correct_hours": STAFF,
+    # households (a member's own household is found from the signed-in user, never by id)
+    "households.mine": SIGNED_IN,
+    "households.create": SIGNED_IN,
+    "households.join": SIGNED_IN,
+    "households.consents": SIGNED_IN,
+    "households.reset_invite": SIGNED_IN,
+    "households.remove_member": SIGNED_IN,
+    "households.pledges": SIGNED_IN,
+    "households.report": SIGNED_IN,
+    "households.apply": SIGNED_IN,
+    "households.certificate": SIGNED_IN,
+    "households.wall": PUBLIC,
+    "households.verify": PUBLIC,
+    "households.manage_list": STAFF,
+    "households.manage_detail": STAFF,
+    "households.unmask": STAFF,
+    "households.review": STAFF,
+    "households.decide": STAFF,
     # api
     "api.me": SIGNED_IN,
     "api.search_api": PUBLIC,
@@ -100,6 +118,11 @@ ACCESS: dict[str, Rule] = {
     "api.create_event": STAFF,
     "api.signup": SIGNED_IN,
     "api.cancel_signup": SIGNED_IN,
+    "api.stats": PUBLIC,
+    "api.household": SIGNED_IN,
+    "api.create_household": SIGNED_IN,
+    "api.household_pledges": SIGNED_IN,
+    "api.household_report": SIGNED_IN,
 }
 
 

@@ -206,3 +206,104 @@ def cancel_signup(event_id: int):
     except services.EventError as err:
         return json_error(err.status, err.message, code=err.code)
     return jsonify({"status": "cancelled"})
+
+
+# -- households ------------------------------------------------------------------------------
+
+def _household_json(household) -> dict:
+    from portal.households import services as hh
+
+    progress = hh.progress(household)
+    return {"id": household.id, "name": household.name, "district": household.district,
+            "members": household.members_count, "status": household.status,
+            "pledges": [p.code for p in household.pledges],
+            "reports": [{"month": r.month, "kept": r.kept, "kept_rate": round(r.rate, 3)}
+                        for r in household.reports],
+            "streak": progress.streak, "estimated_co2_kg": float(progress.savings_kg)}
+
+
+def _household_error(err):
+    response = json_error(err.status, err.message, code=err.code)
+    if err.fields:
+        payload = response.get_json()
+        payload["error"]["fields"] = err.fields
+        response.set_data(json.dumps(payload, ensure_ascii=False))
+    return response
+
+
+def _my_household():
+    from portal.households import services as hh
+
+    household = hh.household_of(current_principal())
+    if household is None:
+        abort(404)
+    return household
+
+
+@bp.get("/stats")
+def stats():
+    from portal.households import services as hh
+
+    return jsonify(hh.stats())
+
+
+@bp.get("/household")
+def household():
+    return jsonify(_household_json(_my_household()))
+
+
+@bp.post("/household")
+def create_household():
+    from portal.households import services as hh
+
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return json_error(400, _("Send a JSON object."), code="bad_json")
+    members = body.get("members", 1)
+    if isinstance(members, bool) or not isinstance(members, int):
+        members = None
+    data = hh.HouseholdInput(name=str(body.get("name") or ""),
+                             district=str(body.get("district") or ""),
+                             town=str(body.get("town") or ""), members=members,
+                             phone=body.get("phone") if isinstance(body.get("phone"), str)
+                             else None)
+    try:
+        created = hh.register(current_principal(), data)
+    except hh.HouseholdError as err:
+        return _household_error(err)
+    return jsonify(_household_json(created)), 201
+
+
+@bp.put("/household/pledges")
+def household_pledges():
+    from portal.households import services as hh
+
+    household = _my_household()
+    body = request.get_json(silent=True)
+    codes = body.get("codes") if isinstance(body, dict) else None
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        return json_error(422, _("Send {\"codes\": [...]}."), code="invalid")
+    try:
+        hh.set_pledges(household, codes)
+    except hh.HouseholdError as err:
+        return _household_error(err)
+    return jsonify(_household_json(household))
+
+
+@bp.post("/household/reports")
+def household_report():
+    from portal.households import services as hh
+
+    household = _my_household()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return json_error(400, _("Send a JSON object."), code="bad_json")
+    kept = body.get("kept", [])
+    if not isinstance(kept, list) or not all(isinstance(c, str) for c in kept):
+        return json_error(422, _("Send {\"month\": \"YYYY-MM\", \"kept\": [...]}."),
+                          code="invalid")
+    try:
+        row = hh.report(household, str(body.get("month") or ""), kept)
+    except hh.HouseholdError as err:
+        return _household_error(err)
+    return jsonify({"month": row.month, "kept": row.kept, "kept_rate": round(row.rate, 3)}), 201

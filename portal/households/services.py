@@ -1,0 +1,506 @@
+"""Green households: registration, members, consents, pledges, monthly reports, progress,
+recognition as a green family, reviews and the public wall.  Tested without HTTP."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from portal.accounts.models import User
+from portal.db import begin_write, utcnow
+from portal.events.services import resolve_district, zone
+from portal.extensions import db
+from portal.households.catalogue import catalogue
+from portal.households.models import (
+    APPROVED,
+    NAMED,
+    NONE,
+    PENDING,
+    RECTIFY,
+    REJECTED,
+    REVOKED,
+    Application,
+    Household,
+    HouseholdMember,
+    HouseholdPledge,
+    MonthlyReport,
+    PhoneUnmask,
+    StatusEvent,
+)
+from portal.i18n import _
+from portal.site import site
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class HouseholdError(Exception):
+    def __init__(self, code: str, message: str, status: int = 409,
+                 fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.code, self.message, self.status, self.fields = code, message, status, fields or {}
+
+
+def _code(length: int = 8) -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def normalise_phone(raw: str | None) -> str | None:
+    """A Chinese mobile number, or None when empty; raises when it is not one."""
+    digits = re.sub(r"[\s-]", "", raw or "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    if not digits:
+        return None
+    if not MOBILE.match(digits):
+        raise HouseholdError("bad_phone", _("Enter an 11-digit mainland mobile number, "
+                                            "e.g. 13812345678."), 422, {"phone": "bad"})
+    return digits
+
+
+def mask_phone(phone: str | None) -> str:
+    return f"{phone[:3]}****{phone[-4:]}" if phone else ""
+
+
+def mask_name(name: str) -> str:
+    """'王家' → '王** 家', '李小明家' → '李** 家', 'Green' → 'G**'."""
+    name = name.strip()
+    if not name:
+        return "**"
+    return name[0] + "**" + (" 家" if len(name) > 1 and name.endswith("家") else "")
+
+
+# -- the household ---------------------------------------------------------------------------
+
+def household_of(user: User | None) -> Household | None:
+    if user is None:
+        return None
+    return db.session.scalar(sa.select(Household).join(HouseholdMember).where(
+        HouseholdMember.user_id == user.id))
+
+
+def is_owner(user: User, household: Household) -> bool:
+    return household.owner_id == user.id
+
+
+@dataclass
+class HouseholdInput:
+    name: str = ""
+    district: str = ""
+    town: str = ""
+    members: int | None = 1
+    phone: str | None = None
+    show_on_wall: bool = False
+    staff_contact: bool = False
+
+
+def _validate(data: HouseholdInput) -> tuple[dict[str, str], str | None, str | None]:
+    errors: dict[str, str] = {}
+    name = (data.name or "").strip()
+    if not name:
+        errors["name"] = _("Give the household a name, e.g. 王家.")
+    elif len(name) > 40:
+        errors["name"] = _("A household name has at most 40 characters.")
+    district = resolve_district(data.district)
+    if district is None:
+        errors["district"] = _("Choose one of the city's districts.")
+    if data.members is None or not 1 <= data.members <= 30:
+        errors["members"] = _("A household has between 1 and 30 members.")
+    if len(data.town or "") > 80:
+        errors["town"] = _("At most 80 characters.")
+    phone = None
+    try:
+        phone = normalise_phone(data.phone)
+    except HouseholdError as err:
+        errors["phone"] = err.message
+    return errors, district, phone
+
+
+def register(user: User, data: HouseholdInput) -> Household:
+    errors, district, phone = _validate(data)
+    if errors:
+        raise HouseholdError("invalid", _("Some of what you sent is not valid."), 422, errors)
+    begin_write(db.session)
+    if household_of(user) is not None:
+        db.session.rollback()
+        raise HouseholdError("exists", _("You already belong to a household."))
+    now = utcnow()
+    household = Household(owner_id=user.id, name=data.name.strip(), district=district,
+                          town=(data.town or "").strip(), members_count=data.members,
+                          phone=phone, invite_code=_code(), created_at=now,
+                          show_on_wall=bool(data.show_on_wall),
+                          wall_consent_at=now if data.show_on_wall else None,
+                          staff_contact=bool(data.staff_contact),
+                          contact_consent_at=now if data.staff_contact else None)
+    household.members.append(HouseholdMember(user_id=user.id, joined_at=now))
+    db.session.add(household)
+    db.session.commit()
+    return household
+
+
+def update_details(household: Household, data: HouseholdInput) -> None:
+    errors, district, phone = _validate(data)
+    if errors:
+        raise HouseholdError("invalid", _("Some of what you sent is not valid."), 422, errors)
+    begin_write(db.session)
+    household.name, household.district = data.name.strip(), district
+    household.town, household.members_count, household.phone = (data.town or "").strip(), \
+        data.members, phone
+    db.session.commit()
+
+
+def set_consents(household: Household, show_on_wall: bool, staff_contact: bool) -> None:
+    """Consents take effect at once, and their time is recorded."""
+    begin_write(db.session)
+    now = utcnow()
+    if show_on_wall != household.show_on_wall:
+        household.show_on_wall = show_on_wall
+        household.wall_consent_at = now if show_on_wall else None
+    if staff_contact != household.staff_contact:
+        household.staff_contact = staff_contact
+        household.contact_consent_at = now if staff_contact else None
+    db.session.commit()
+
+
+def join(user: User, code: str) -> Household:
+    begin_write(db.session)
+    if household_of(user) is not None:
+        db.session.rollback()
+        raise HouseholdError("exists", _("You already belong to a household."))
+    household = db.session.scalar(sa.select(Household).where(
+        Household.invite_code == (code or "").strip().upper()))
+    if household is None or household.owner_id is None:
+        db.session.rollback()
+        raise HouseholdError("bad_code", _("This invite code is not valid."), 404)
+    household.members.append(HouseholdMember(user_id=user.id, joined_at=utcnow()))
+    db.session.commit()
+    return household
+
+
+def reset_invite(household: Household) -> str:
+    begin_write(db.session)
+    household.invite_code = _code()
+    db.session.commit()
+    return household.invite_code
+
+
+def remove_member(household: Household, user_id: int) -> None:
+    if user_id == household.owner_id:
+        raise HouseholdError("owner", _("The owner cannot be removed."))
+    begin_write(db.session)
+    deleted = db.session.execute(sa.delete(HouseholdMember).where(
+        HouseholdMember.household_id == household.id, HouseholdMember.user_id == user_id))
+    db.session.commit()
+    if deleted.rowcount != 1:
+        raise HouseholdError("not_member", _("This person is not a member."), 404)
+
+
+# -- pledges and reports ---------------------------------------------------------------------
+
+def set_pledges(household: Household, codes: list[str]) -> None:
+    known = catalogue().actions
+    unknown = sorted({c for c in codes if c not in known})
+    if unknown:
+        raise HouseholdError("unknown_pledge", _("Unknown pledge: %(codes)s",
+                                                 codes=", ".join(unknown)), 422,
+                             {"codes": ", ".join(unknown)})
+    begin_write(db.session)
+    wanted = set(codes)
+    for pledge in list(household.pledges):
+        if pledge.code not in wanted:
+            household.pledges.remove(pledge)
+    have = {p.code for p in household.pledges}
+    for code in sorted(wanted - have):
+        household.pledges.append(HouseholdPledge(code=code))
+    db.session.commit()
+
+
+def reportable_months(today: date | None = None) -> list[str]:
+    """The current and the previous month (site time), newest first."""
+    today = today or datetime.now(zone()).date()
+    previous = today.replace(day=1) - timedelta(days=1)
+    return [f"{today:%Y-%m}", f"{previous:%Y-%m}"]
+
+
+def report(household: Household, month: str, kept: list[str],
+           today: date | None = None) -> MonthlyReport:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month or ""):
+        raise HouseholdError("bad_month", _("Give the month as YYYY-MM."), 422,
+                             {"month": "format"})
+    allowed = reportable_months(today)
+    if month not in allowed:
+        message = (_("You cannot report a month that has not started.") if month > allowed[0]
+                   else _("You can report the current and the previous month only."))
+        raise HouseholdError("month_not_open", message, 422, {"month": "closed"})
+    pledged = sorted(p.code for p in household.pledges)
+    if not pledged:
+        raise HouseholdError("no_pledges", _("Choose your pledges first."))
+    stray = sorted(set(kept) - set(pledged))
+    if stray:
+        raise HouseholdError("not_pledged", _("Not among your pledges: %(codes)s",
+                                              codes=", ".join(stray)), 422,
+                             {"kept": ", ".join(stray)})
+    begin_write(db.session)
+    row = db.session.scalar(sa.select(MonthlyReport).where(
+        MonthlyReport.household_id == household.id, MonthlyReport.month == month))
+    if row is None:
+        row = MonthlyReport(household_id=household.id, month=month)
+        db.session.add(row)
+    row.pledged, row.kept, row.updated_at = pledged, sorted(set(kept)), utcnow()
+    db.session.commit()
+    return row
+
+
+@dataclass
+class Progress:
+    months: list[MonthlyReport]
+    streak: int  # consecutive months, up to the latest report, at or above the kept rate
+    savings_kg: Decimal  # estimated, from kept actions that carry an estimate
+
+
+def _next_month(month: str) -> str:
+    year, mon = map(int, month.split("-"))
+    return f"{year + mon // 12}-{mon % 12 + 1:02d}"
+
+
+def progress(household: Household) -> Progress:
+    months = list(household.reports)
+    rate = Decimal(str(site().green_family["min_kept_rate"]))
+    streak, expected = 0, None
+    for r in reversed(months):
+        if expected is not None and _next_month(r.month) != expected:
+            break
+        if Decimal(str(r.rate)) < rate:
+            break
+        streak += 1
+        expected = r.month
+    actions = catalogue().actions
+    savings = sum((actions[c].co2_kg_per_month for r in months for c in r.kept
+                   if c in actions and actions[c].co2_kg_per_month), Decimal("0"))
+    return Progress(months, streak, savings)
+
+
+@dataclass
+class Eligibility:
+    ok: bool
+    pledges: int
+    headings: int
+    streak: int
+    needed: dict
+
+
+def eligibility(household: Household) -> Eligibility:
+    rules = site().green_family
+    actions = catalogue().actions
+    codes = [p.code for p in household.pledges if p.code in actions]
+    headings = len({actions[c].heading for c in codes})
+    streak = progress(household).streak
+    ok = (len(codes) >= rules["min_pledges"] and headings >= rules["min_headings"]
+          and streak >= rules["months"])
+    return Eligibility(ok, len(codes), headings, streak, rules)
+
+
+# -- recognition -----------------------------------------------------------------------------
+
+def _history(household: Household, action: str, by: User | None, reason: str = "") -> None:
+    household.history.append(StatusEvent(action=action, reason=reason[:500],
+                                         by_id=by.id if by else None))
+
+
+def pending_application(household: Household) -> Application | None:
+    return db.session.scalar(sa.select(Application).where(
+        Application.household_id == household.id, Application.status == PENDING))
+
+
+def apply(household: Household, story: str, by: User) -> Application:
+    story = (story or "").strip()
+    if len(story) > 300:
+        raise HouseholdError("story_too_long", _("The story has at most 300 characters."), 422,
+                             {"story": "long"})
+    if household.status in (NAMED, RECTIFY):
+        raise HouseholdError("already_named", _("Your household is already a green family."))
+    if not eligibility(household).ok:
+        raise HouseholdError("not_eligible", _("Your household does not meet the criteria "
+                                               "yet."))
+    begin_write(db.session)
+    if pending_application(household) is not None:
+        db.session.rollback()
+        raise HouseholdError("pending", _("Your application is already being reviewed."))
+    app = Application(household_id=household.id, story=story)
+    db.session.add(app)
+    _history(household, "applied", by)
+    db.session.commit()
+    return app
+
+
+def queue() -> list[Application]:
+    return list(db.session.scalars(sa.select(Application).where(Application.status == PENDING)
+                                   .order_by(Application.created_at, Application.id)))
+
+
+def decide(application_id: int, approve: bool, by: User, reason: str = "") -> Application:
+    begin_write(db.session)
+    app = db.session.get(Application, application_id)
+    if app is None or app.status != PENDING:
+        db.session.rollback()
+        raise HouseholdError("not_pending", _("This application has already been decided."),
+                             404 if app is None else 409)
+    reason = (reason or "").strip()
+    if not approve and not reason:
+        db.session.rollback()
+        raise HouseholdError("reason_required", _("Please give a reason."), 422,
+                             {"reason": "required"})
+    household = app.household
+    app.status, app.reason = (APPROVED if approve else REJECTED), reason[:500]
+    app.decided_at, app.decided_by_id = utcnow(), by.id
+    if approve:
+        today = datetime.now(zone()).date()
+        household.status, household.named_on = NAMED, today
+        household.review_due = today + timedelta(days=site().green_family["review_after_days"])
+        household.rectify_by = None
+        household.certificate_code = household.certificate_code or _code(10)
+        _history(household, "approved", by, reason)
+    else:
+        _history(household, "rejected", by, reason)
+    db.session.commit()
+    return app
+
+
+def review(household_id: int, action: str, by: User, reason: str = "",
+           rectify_by: date | None = None) -> Household:
+    """Periodic review of a named household: confirm, ask for rectification, or revoke."""
+    begin_write(db.session)
+    household = db.session.get(Household, household_id)
+    if household is None:
+        db.session.rollback()
+        raise HouseholdError("not_found", _("No such household."), 404)
+    reason = (reason or "").strip()
+    if household.status not in (NAMED, RECTIFY):
+        db.session.rollback()
+        raise HouseholdError("not_named", _("Only a named green family can be reviewed."))
+    today = datetime.now(zone()).date()
+    if action == "confirm":
+        household.status, household.rectify_by = NAMED, None
+        household.review_due = today + timedelta(days=site().green_family["review_after_days"])
+    elif action == "rectify":
+        if not reason or rectify_by is None or rectify_by <= today:
+            db.session.rollback()
+            raise HouseholdError("reason_required", _("Give a reason and a date in the future "
+                                                      "by which to put things right."), 422)
+        household.status, household.rectify_by = RECTIFY, rectify_by
+    elif action == "revoke":
+        if not reason:
+            db.session.rollback()
+            raise HouseholdError("reason_required", _("Please give a reason."), 422)
+        household.status, household.rectify_by, household.review_due = REVOKED, None, None
+    else:
+        db.session.rollback()
+        raise HouseholdError("bad_action", _("Unknown review action."), 422)
+    _history(household, action, by, reason)
+    db.session.commit()
+    return household
+
+
+def verify(code: str) -> Household | None:
+    code = (code or "").strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{6,16}", code):
+        return None
+    return db.session.scalar(sa.select(Household).where(Household.certificate_code == code))
+
+
+def unmask_phone(household: Household, by: User) -> str:
+    """Staff see the full number only on request, and every request is recorded."""
+    db.session.add(PhoneUnmask(household_id=household.id, by_id=by.id))
+    db.session.commit()
+    return household.phone or ""
+
+
+# -- public figures ------------------------------------------------------------------------
+
+def wall() -> list[Household]:
+    return list(db.session.scalars(sa.select(Household).where(
+        Household.show_on_wall.is_(True), Household.owner_id.is_not(None))
+        .order_by(Household.created_at)))
+
+
+def district_totals() -> dict[str, int]:
+    rows = db.session.execute(sa.select(Household.district, sa.func.count()).group_by(
+        Household.district)).all()
+    return dict(rows)
+
+
+def stats() -> dict[str, int | float]:
+    from portal.events.models import PUBLISHED, Event, Signup
+
+    def count(stmt):
+        return db.session.scalar(stmt) or 0
+
+    hours = db.session.scalar(sa.select(sa.func.sum(Signup.hours)).where(
+        Signup.status == "confirmed")) or 0
+    return {
+        "households": count(sa.select(sa.func.count()).select_from(Household)),
+        "pledging_households": count(sa.select(sa.func.count(sa.distinct(
+            HouseholdPledge.household_id)))),
+        "pledges": count(sa.select(sa.func.count()).select_from(HouseholdPledge)),
+        "green_families": count(sa.select(sa.func.count()).select_from(Household).where(
+            Household.status.in_((NAMED, RECTIFY)))),
+        "volunteers": count(sa.select(sa.func.count(sa.distinct(Signup.user_id))).where(
+            Signup.user_id.is_not(None))),
+        "service_hours": float(hours),
+        "events": count(sa.select(sa.func.count()).select_from(Event).where(
+            Event.status == PUBLISHED)),
+        "published_activities": 0,
+    }
+
+
+# -- personal data ---------------------------------------------------------------------------
+
+def _export(user: User):
+    household = household_of(user)
+    if household is None:
+        return None
+    owner = household.owner_id == user.id
+    data = {"name": household.name, "district": household.district, "role":
+            "owner" if owner else "member", "members": household.members_count,
+            "pledges": [p.code for p in household.pledges],
+            "reports": [{"month": r.month, "kept": r.kept} for r in household.reports],
+            "status": household.status}
+    if owner:
+        data.update(town=household.town, phone=household.phone,
+                    show_on_wall=household.show_on_wall,
+                    wall_consent_at=household.wall_consent_at,
+                    staff_contact=household.staff_contact,
+                    contact_consent_at=household.contact_consent_at)
+    return data
+
+
+def _erase(user: User) -> None:
+    household = db.session.scalar(sa.select(Household).where(Household.owner_id == user.id))
+    if household is not None:  # the owner leaves: nothing personal stays, aggregates do
+        household.name, household.town, household.phone = "", "", None
+        household.show_on_wall = household.staff_contact = False
+        household.wall_consent_at = household.contact_consent_at = None
+        household.owner_id = None
+        household.invite_code = _code(12)
+        for member in list(household.members):
+            household.members.remove(member)
+        for app in db.session.scalars(sa.select(Application).where(
+                Application.household_id == household.id)):
+            app.story = ""
+    db.session.execute(sa.delete(HouseholdMember).where(HouseholdMember.user_id == user.id))
+
+
+def register_personal_data() -> None:
+    from portal.accounts.services import register_personal_data as register
+
+    register("household", _export, _erase)
+
+
+__all__ = ["NONE", "REVOKED"]

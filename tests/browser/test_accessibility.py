@@ -135,3 +135,34 @@ def test_volunteer_pages_are_accessible(library, library_server, page, event_on_
     page.locator(".signup-box form button").click()
     for path in ["/my/events", "/my/hours", f"/events/{event_id}"]:
         check_page(page, f"{library_server}{path}?lang={lang}", lang)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_household_pages_are_accessible(library, library_server, page, lang):
+    from portal.accounts.models import User
+    from portal.extensions import db
+    from portal.households import services as hh
+    from tests.conftest import PASSWORD, make_user
+
+    uid = make_user(library, email="family@example.org")
+    make_user(library, email="staff@example.org", role="organizer")
+    page.goto(f"{library_server}/login")
+    page.locator("#email").fill("family@example.org")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form.form [type=submit]").click()
+    check_page(page, f"{library_server}/household?lang={lang}", lang)  # registration form
+    with library.app_context():
+        household = hh.register(db.session.get(User, uid), hh.HouseholdInput(
+            name="王家", district="nanhu", members=3, show_on_wall=True))
+        hh.set_pledges(household, ["sort-kitchen-waste", "standby-power-off"])
+        hh.report(household, hh.reportable_months()[0], ["sort-kitchen-waste"])
+    for path in ["/household", "/households", "/verify?code=NOSUCHCODE"]:
+        page.goto(f"{library_server}{path}{'&' if '?' in path else '?'}lang={lang}")
+        results = _axe.run(page)
+        assert not results.response["violations"], describe(results.response["violations"])
+    page.locator("header form button.link-button").click()
+    page.goto(f"{library_server}/login")
+    page.locator("#email").fill("staff@example.org")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form.form [type=submit]").click()
+    check_page(page, f"{library_server}/manage/households?lang={lang}", lang)

@@ -32,6 +32,8 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto"}
 
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_INVISIBLE = {"Cc", "Cf", "Zs", "Zl", "Zp"}  # controls, format (zero-width, bidi, soft hyphen), spaces
 
 
 def slugify(value: str, separator: str = "-") -> str:
@@ -49,11 +51,26 @@ def _converter() -> markdown.Markdown:
     )
 
 
+def _drop_disguised_urls(element: str, attribute: str, value: str) -> str | None:
+    """Drop an href/src whose scheme is not allowed once invisible characters are removed.
+
+    nh3 sees 'java\u00adscript:' or 'java&#x200b;script:' (entities decode after our
+    ``_ZERO_WIDTH`` pre-strip) as relative URLs and keeps them; we refuse them outright.
+    """
+    if attribute in ("href", "src"):
+        bare = "".join(c for c in value if unicodedata.category(c) not in _INVISIBLE)
+        scheme = _SCHEME.match(bare)
+        if scheme and scheme.group(1).lower() not in URL_SCHEMES:
+            return None
+    return value
+
+
 def sanitise(html: str) -> str:
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_drop_disguised_urls,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,

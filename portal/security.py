@@ -109,6 +109,27 @@ ACCESS: dict[str, Rule] = {
     "households.unmask": STAFF,
     "households.review": STAFF,
     "households.decide": STAFF,
+    # schools (editor rights are checked per school in the views and services)
+    "schools.directory": PUBLIC,
+    "schools.school": PUBLIC,
+    "schools.feed": PUBLIC,
+    "schools.activity": PUBLIC,  # unpublished posts: editors and staff only (in the view)
+    "schools.media": PUBLIC,  # the same check, for pictures
+    "schools.report": SIGNED_IN,
+    "schools.apply": SIGNED_IN,
+    "schools.mine": SIGNED_IN,
+    "schools.accept_invite": SIGNED_IN,
+    "schools.new_activity": SIGNED_IN,
+    "schools.edit_activity": SIGNED_IN,
+    "schools.submit_activity": SIGNED_IN,
+    "schools.editors": SIGNED_IN,
+    "schools.remove_editor": SIGNED_IN,
+    "schools.manage_schools": STAFF,
+    "schools.decide_school": roles(ADMIN),
+    "schools.green_status": STAFF,
+    "schools.moderation": STAFF,
+    "schools.moderate": STAFF,
+    "schools.audit": roles(ADMIN),
     # api
     "api.me": SIGNED_IN,
     "api.search_api": PUBLIC,
@@ -123,6 +144,10 @@ ACCESS: dict[str, Rule] = {
     "api.create_household": SIGNED_IN,
     "api.household_pledges": SIGNED_IN,
     "api.household_report": SIGNED_IN,
+    "api.create_activity": SIGNED_IN,
+    "api.get_activity": PUBLIC,
+    "api.approve_activity": STAFF,
+    "api.reject_activity": STAFF,
 }
 
 

@@ -307,3 +307,91 @@ def household_report():
     except hh.HouseholdError as err:
         return _household_error(err)
     return jsonify({"month": row.month, "kept": row.kept, "kept_rate": round(row.rate, 3)}), 201
+
+
+# -- school activities -------------------------------------------------------------------------
+
+def _activity_json(post) -> dict:
+    from portal import markup
+
+    return {"id": post.id, "school": post.school.slug, "title": post.title or post.draft_title,
+            "html": str(markup.render(post.body if post.public else post.draft_body)),
+            "activity_date": (post.activity_date or post.draft_date).isoformat()
+            if (post.activity_date or post.draft_date) else None,
+            "status": post.status, "url": f"/activities/{post.id}"}
+
+
+def _school_error(err):
+    return _household_error(err)
+
+
+@bp.post("/schools/<slug>/activities")
+def create_activity(slug: str):
+    from datetime import date
+
+    from portal.extensions import db
+    from portal.schools import services as schools
+    from portal.schools.models import School
+
+    school = db.session.scalar(db.select(School).where(School.slug == slug))
+    if school is None:
+        abort(404)
+    user = current_principal()
+    if not schools.is_editor(user, school):
+        return json_error(403, _("You are not an editor of this school."), code="forbidden")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return json_error(400, _("Send a JSON object."), code="bad_json")
+    try:
+        when = date.fromisoformat(str(body.get("activity_date") or ""))
+    except ValueError:
+        when = None
+    topics = body.get("topics") or []
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        topics = ["?"]
+    try:
+        post = schools.save_activity(user, school, schools.ActivityInput(
+            str(body.get("title") or ""), str(body.get("body") or ""), when, topics))
+        # Posting through the API is the editor's confirmation that no pupil can be
+        # identified without a guardian's consent (documented in the API description).
+        post = schools.submit(user, post.id, consent=True)
+    except schools.SchoolError as err:
+        return _school_error(err)
+    return jsonify({"id": post.id, "status": "submitted"}), 201
+
+
+@bp.get("/activities/<int:activity_id>")
+def get_activity(activity_id: int):
+    from portal.extensions import db
+    from portal.schools import services as schools
+    from portal.schools.models import Activity
+
+    post = db.session.get(Activity, activity_id)
+    if post is None or not schools.can_view(current_principal(), post):
+        abort(404)
+    return jsonify(_activity_json(post))
+
+
+def _moderate(activity_id: int, approve: bool):
+    from portal.schools import services as schools
+
+    body = request.get_json(silent=True) or {}
+    reason = body.get("reason", "") if isinstance(body, dict) else ""
+    try:
+        if approve:
+            post = schools.approve(activity_id, current_principal())
+        else:
+            post = schools.reject(activity_id, current_principal(), str(reason or ""))
+    except schools.SchoolError as err:
+        return _school_error(err)
+    return jsonify(_activity_json(post))
+
+
+@bp.post("/activities/<int:activity_id>/approve")
+def approve_activity(activity_id: int):
+    return _moderate(activity_id, True)
+
+
+@bp.post("/activities/<int:activity_id>/reject")
+def reject_activity(activity_id: int):
+    return _moderate(activity_id, False)

@@ -456,8 +456,14 @@ def stats() -> dict[str, int | float]:
         "service_hours": float(hours),
         "events": count(sa.select(sa.func.count()).select_from(Event).where(
             Event.status == PUBLISHED)),
-        "published_activities": 0,
+        "published_activities": _published_activities(),
     }
+
+
+def _published_activities() -> int:
+    from portal.schools.services import published_count
+
+    return published_count()
 
 
 # -- personal data ---------------------------------------------------------------------------

@@ -1,0 +1,503 @@
+"""Schools and their activity posts: applications, editors, drafts, review, reports and the
+moderation log.  Tested without HTTP."""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+
+from portal import mail, search
+from portal.accounts.models import User
+from portal.db import begin_write, utcnow
+from portal.events.services import resolve_district
+from portal.extensions import db
+from portal.i18n import _, _l
+from portal.markup import slugify
+from portal.schools.models import (
+    DECLINED,
+    DRAFT,
+    PENDING,
+    PUBLISHED,
+    REJECTED,
+    SCHOOL_TYPES,
+    SUBMITTED,
+    VERIFIED,
+    Activity,
+    ActivityReport,
+    EditorInvite,
+    ModerationLog,
+    School,
+    SchoolEditor,
+)
+from portal.security import ADMIN, CITIZEN, ORGANIZER
+
+ACTIVITY = "activity"
+GREEN_LEVELS = ("city", "provincial", "national")
+
+
+class SchoolError(Exception):
+    def __init__(self, code: str, message: str, status: int = 409,
+                 fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.code, self.message, self.status, self.fields = code, message, status, fields or {}
+
+
+def log(actor: User | None, action: str, target: str, reason: str = "") -> None:
+    db.session.add(ModerationLog(actor_id=actor.id if actor else None, action=action,
+                                 target=target, reason=(reason or "")[:500]))
+
+
+def is_staff(user: User | None) -> bool:
+    return user is not None and user.role in (ORGANIZER, ADMIN)
+
+
+# -- schools ---------------------------------------------------------------------------------
+
+@dataclass
+class SchoolInput:
+    name_zh: str = ""
+    name_en: str = ""
+    district: str = ""
+    type: str = ""
+    address: str = ""
+    contact: str = ""
+
+
+def _validate_school(data: SchoolInput) -> dict[str, str]:
+    errors = {}
+    if not data.name_zh.strip():
+        errors["name_zh"] = _("Give the school's name in Chinese.")
+    if resolve_district(data.district) is None:
+        errors["district"] = _("Choose one of the city's districts.")
+    if data.type not in SCHOOL_TYPES:
+        errors["type"] = _("Choose the kind of school.")
+    if not data.contact.strip():
+        errors["contact"] = _("Give a contact (name and phone or e-mail).")
+    return errors
+
+
+def _unique_slug(school: School) -> str:
+    base = slugify(school.name_en) if school.name_en.strip() else ""
+    if not base or base == "section" or not base.isascii():
+        base = "school"
+    slug, n = base, 1
+    while db.session.scalar(sa.select(School.id).where(School.slug == slug, School.id !=
+                                                       (school.id or 0))):
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def apply_school(user: User, data: SchoolInput) -> School:
+    errors = _validate_school(data)
+    if errors:
+        raise SchoolError("invalid", _("Some of what you sent is not valid."), 422, errors)
+    begin_write(db.session)
+    school = School(name_zh=data.name_zh.strip(), name_en=data.name_en.strip(),
+                    district=resolve_district(data.district), type=data.type,
+                    address=data.address.strip(), contact=data.contact.strip(),
+                    applicant_id=user.id, status=PENDING, slug=secrets.token_hex(6))
+    db.session.add(school)
+    db.session.flush()
+    school.slug = _unique_slug(school) if school.name_en else f"school-{school.id}"
+    log(user, "school_applied", f"school:{school.id}")
+    db.session.commit()
+    return school
+
+
+def _make_editor(school: School, user: User) -> None:
+    if not any(e.user_id == user.id for e in school.editors):
+        school.editors.append(SchoolEditor(user_id=user.id))
+    if user.role == CITIZEN:
+        user.role = "school"
+
+
+def verify_school(school_id: int, by: User) -> School:
+    begin_write(db.session)
+    school = db.session.get(School, school_id)
+    if school is None or school.status != PENDING:
+        db.session.rollback()
+        raise SchoolError("not_pending", _("This application has already been decided."))
+    school.status, school.verified_at = VERIFIED, utcnow()
+    applicant = db.session.get(User, school.applicant_id) if school.applicant_id else None
+    if applicant is not None:
+        _make_editor(school, applicant)
+    log(by, "school_verified", f"school:{school.id}")
+    db.session.commit()
+    return school
+
+
+def reject_school(school_id: int, by: User, reason: str) -> School:
+    reason = (reason or "").strip()
+    if not reason:
+        raise SchoolError("reason_required", _("Please give a reason."), 422)
+    begin_write(db.session)
+    school = db.session.get(School, school_id)
+    if school is None or school.status != PENDING:
+        db.session.rollback()
+        raise SchoolError("not_pending", _("This application has already been decided."))
+    school.status, school.reason = REJECTED, reason
+    log(by, "school_rejected", f"school:{school.id}", reason)
+    db.session.commit()
+    return school
+
+
+def set_green_status(school_id: int, level: str, year: int | None, by: User) -> School:
+    if level and level not in GREEN_LEVELS:
+        raise SchoolError("bad_level", _("Unknown green-school level."), 422)
+    if level and (year is None or not 1990 <= year <= 2100):
+        raise SchoolError("bad_year", _("Give the year of the title."), 422)
+    begin_write(db.session)
+    school = db.session.get(School, school_id)
+    school.green_level, school.green_year = level, year if level else None
+    log(by, "green_status", f"school:{school.id}", f"{level} {year or ''}".strip())
+    db.session.commit()
+    return school
+
+
+def is_editor(user: User | None, school: School) -> bool:
+    return user is not None and school.status == VERIFIED and any(
+        e.user_id == user.id for e in school.editors)
+
+
+def schools_of(user: User) -> list[School]:
+    return list(db.session.scalars(sa.select(School).join(SchoolEditor).where(
+        SchoolEditor.user_id == user.id).order_by(School.name_zh)))
+
+
+def directory(district: str | None = None, kind: str | None = None) -> list[School]:
+    stmt = sa.select(School).where(School.status == VERIFIED)
+    if district:
+        stmt = stmt.where(School.district == district)
+    if kind:
+        stmt = stmt.where(School.type == kind)
+    return list(db.session.scalars(stmt.order_by(School.district, School.name_zh)))
+
+
+INVITE_SUBJECT = _l("You are invited to edit a school's page on Green Jiaxing")
+
+
+def invite_editor(school: School, by: User, email: str, link_for) -> None:
+    email = (email or "").strip().lower()
+    if "@" not in email:
+        raise SchoolError("bad_email", _("Please enter a valid e-mail address."), 422)
+    token = secrets.token_urlsafe(24)
+    begin_write(db.session)
+    db.session.add(EditorInvite(school_id=school.id, email=email, token=token))
+    log(by, "editor_invited", f"school:{school.id}")
+    db.session.commit()
+    mail.send_template(email, None, INVITE_SUBJECT, "schools/mail/invite.txt", school=school,
+                       link=link_for(token))
+
+
+def accept_invite(user: User, token: str) -> School:
+    begin_write(db.session)
+    invite = db.session.scalar(sa.select(EditorInvite).where(EditorInvite.token == token))
+    if invite is None or invite.email != user.email:
+        db.session.rollback()
+        raise SchoolError("bad_invite", _("This invitation is not valid for your account."),
+                          404)
+    school = invite.school
+    _make_editor(school, user)
+    db.session.delete(invite)
+    log(user, "editor_joined", f"school:{school.id}")
+    db.session.commit()
+    return school
+
+
+def remove_editor(school: School, by: User, user_id: int) -> None:
+    begin_write(db.session)
+    if len(school.editors) <= 1:
+        db.session.rollback()
+        raise SchoolError("last_editor", _("A school needs at least one editor."))
+    row = next((e for e in school.editors if e.user_id == user_id), None)
+    if row is None:
+        db.session.rollback()
+        raise SchoolError("not_editor", _("This person is not an editor."), 404)
+    school.editors.remove(row)
+    log(by, "editor_removed", f"school:{school.id}")
+    db.session.commit()
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    existing: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def import_csv(path: str) -> ImportResult:
+    """Rows ``name,district,type,editor_email``: verified schools with those editors.
+    Rows naming unknown accounts are reported and skipped; running it again changes nothing."""
+    result = ImportResult()
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for number, row in enumerate(rows, start=2):
+        name = (row.get("name") or "").strip()
+        district = resolve_district(row.get("district"))
+        kind = (row.get("type") or "").strip()
+        email = (row.get("editor_email") or "").strip().lower()
+        user = db.session.scalar(sa.select(User).where(User.email == email)) if email else None
+        if not name or district is None or kind not in SCHOOL_TYPES:
+            result.skipped.append(f"line {number}: name, district or type is not valid")
+            continue
+        if user is None:
+            result.skipped.append(f"line {number}: no account with the address {email}")
+            continue
+        begin_write(db.session)
+        school = db.session.scalar(sa.select(School).where(School.name_zh == name,
+                                                           School.district == district))
+        if school is None:
+            school = School(name_zh=name, district=district, type=kind, status=VERIFIED,
+                            verified_at=utcnow(), slug=secrets.token_hex(6))
+            db.session.add(school)
+            db.session.flush()
+            school.slug = f"school-{school.id}"
+            log(None, "school_imported", f"school:{school.id}")
+            result.created.append(school.slug)
+        else:
+            result.existing.append(school.slug)
+        _make_editor(school, user)
+        db.session.commit()
+    return result
+
+
+# -- activity posts ----------------------------------------------------------------------------
+
+@dataclass
+class ActivityInput:
+    title: str = ""
+    body: str = ""
+    activity_date: date | None = None
+    topics: list[str] = field(default_factory=list)
+    cover: str | None = None  # stored file name
+    event_id: int | None = None
+
+
+def _validate_activity(data: ActivityInput) -> dict[str, str]:
+    from portal.learn.models import Topic
+
+    errors = {}
+    if not data.title.strip():
+        errors["title"] = _("Give the post a title.")
+    elif len(data.title) > 200:
+        errors["title"] = _("A title has at most 200 characters.")
+    if not data.body.strip():
+        errors["body"] = _("Write what happened.")
+    elif len(data.body) > 20_000:
+        errors["body"] = _("The text is too long (at most 20,000 characters).")
+    if data.activity_date is None:
+        errors["activity_date"] = _("Give the date of the activity.")
+    known = {t for t in db.session.scalars(sa.select(Topic.slug))}
+    unknown = [t for t in data.topics if t not in known]
+    if unknown:
+        errors["topics"] = _("Unknown topic: %(t)s", t=", ".join(unknown))
+    return errors
+
+
+def editable(user: User, activity_id: int) -> Activity:
+    activity = db.session.get(Activity, activity_id)
+    if activity is None or not is_editor(user, activity.school):
+        raise SchoolError("not_found", _("No such post."), 404)
+    return activity
+
+
+def save_activity(user: User, school: School, data: ActivityInput,
+                  activity_id: int | None = None) -> Activity:
+    if not is_editor(user, school):
+        raise SchoolError("forbidden", _("You are not an editor of this school."), 403)
+    errors = _validate_activity(data)
+    if errors:
+        raise SchoolError("invalid", _("Some of what you sent is not valid."), 422, errors)
+    begin_write(db.session)
+    if activity_id is None:
+        activity = Activity(school_id=school.id, author_id=user.id, status=DRAFT)
+        db.session.add(activity)
+    else:
+        activity = db.session.get(Activity, activity_id)
+        if activity is None or activity.school_id != school.id:
+            db.session.rollback()
+            raise SchoolError("not_found", _("No such post."), 404)
+    activity.draft_title, activity.draft_body = data.title.strip(), data.body
+    activity.draft_date, activity.draft_topics = data.activity_date, list(data.topics)
+    if data.cover:
+        activity.draft_cover = data.cover
+    elif activity_id is None:
+        activity.draft_cover = None
+    activity.event_id = data.event_id
+    activity.review, activity.consent_confirmed = "", False
+    db.session.commit()
+    return activity
+
+
+def submit(user: User, activity_id: int, consent: bool) -> Activity:
+    if not consent:
+        raise SchoolError("consent_required", _("Please confirm that no pupil can be "
+                                                "identified without a guardian's consent."),
+                          422, {"consent": "required"})
+    begin_write(db.session)
+    activity = editable(user, activity_id)
+    if activity.review == SUBMITTED:
+        db.session.rollback()
+        raise SchoolError("already_submitted", _("This version is already waiting for review."))
+    activity.review, activity.consent_confirmed, activity.submitted_at = SUBMITTED, True, \
+        utcnow()
+    if activity.status in (DRAFT, DECLINED):
+        activity.status = SUBMITTED
+    log(user, "submitted", f"activity:{activity.id}")
+    db.session.commit()
+    return activity
+
+
+def queue() -> list[Activity]:
+    return list(db.session.scalars(sa.select(Activity).where(Activity.review == SUBMITTED)
+                                   .order_by(Activity.submitted_at, Activity.id)))
+
+
+def diff(activity: Activity) -> list[str]:
+    return list(difflib.unified_diff(activity.body.splitlines(), activity.draft_body.splitlines(),
+                                     "published", "submitted", lineterm="", n=2))
+
+
+def _moderated(activity_id: int) -> Activity:
+    activity = db.session.get(Activity, activity_id)
+    if activity is None:
+        db.session.rollback()
+        raise SchoolError("not_found", _("No such post."), 404)
+    return activity
+
+
+def approve(activity_id: int, by: User) -> Activity:
+    begin_write(db.session)
+    activity = _moderated(activity_id)
+    if activity.review != SUBMITTED:
+        db.session.rollback()
+        raise SchoolError("not_submitted", _("Nothing is waiting for review in this post."))
+    activity.title, activity.body = activity.draft_title, activity.draft_body
+    activity.activity_date, activity.topics = activity.draft_date, list(activity.draft_topics)
+    activity.cover = activity.draft_cover
+    activity.status, activity.review, activity.reason = PUBLISHED, "", ""
+    activity.published_at = utcnow()
+    log(by, "approved", f"activity:{activity.id}")
+    search.enqueue(ACTIVITY, activity.id)
+    db.session.commit()
+    return activity
+
+
+def reject(activity_id: int, by: User, reason: str) -> Activity:
+    reason = (reason or "").strip()
+    if not reason:
+        raise SchoolError("reason_required", _("Please give a reason."), 422,
+                          {"reason": "required"})
+    begin_write(db.session)
+    activity = _moderated(activity_id)
+    if activity.review != SUBMITTED:
+        db.session.rollback()
+        raise SchoolError("not_submitted", _("Nothing is waiting for review in this post."))
+    activity.review, activity.reason = DECLINED, reason[:500]
+    if activity.status == SUBMITTED:
+        activity.status = DECLINED
+    log(by, "rejected", f"activity:{activity.id}", reason)
+    db.session.commit()
+    return activity
+
+
+def report(user: User, activity_id: int, reason: str) -> bool:
+    """Returns True when this report hid the post (at the configured threshold)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise SchoolError("reason_required", _("Please say what is wrong."), 422,
+                          {"reason": "required"})
+    begin_write(db.session)
+    activity = db.session.get(Activity, activity_id)
+    if activity is None or not activity.public:
+        db.session.rollback()
+        raise SchoolError("not_found", _("No such post."), 404)
+    if db.session.scalar(sa.select(ActivityReport.id).where(
+            ActivityReport.activity_id == activity_id, ActivityReport.user_id == user.id)):
+        db.session.rollback()
+        raise SchoolError("already_reported", _("You have already reported this post."))
+    db.session.add(ActivityReport(activity_id=activity_id, user_id=user.id,
+                                  reason=reason[:500]))
+    db.session.flush()
+    open_reports = db.session.scalar(sa.select(sa.func.count()).select_from(ActivityReport)
+                                     .where(ActivityReport.activity_id == activity_id,
+                                            ActivityReport.resolved.is_(False)))
+    hid = open_reports >= current_app.config.get("SCHOOLS_REPORTS_TO_HIDE", 3)
+    if hid:
+        activity.hidden, activity.hidden_reason = True, "reports"
+        log(None, "hidden_by_reports", f"activity:{activity.id}", f"{open_reports} reports")
+        search.enqueue(ACTIVITY, activity.id)
+    db.session.commit()
+    return hid
+
+
+def set_hidden(activity_id: int, by: User, hidden: bool, reason: str) -> Activity:
+    reason = (reason or "").strip()
+    if not reason:
+        raise SchoolError("reason_required", _("Please give a reason."), 422)
+    begin_write(db.session)
+    activity = _moderated(activity_id)
+    activity.hidden, activity.hidden_reason = hidden, reason[:500] if hidden else ""
+    if not hidden:  # restoring resolves the reports that led here
+        db.session.execute(sa.update(ActivityReport).where(
+            ActivityReport.activity_id == activity_id).values(resolved=True))
+    log(by, "hidden" if hidden else "restored", f"activity:{activity.id}", reason)
+    search.enqueue(ACTIVITY, activity.id)
+    db.session.commit()
+    return activity
+
+
+def published_for(school: School) -> list[Activity]:
+    return list(db.session.scalars(sa.select(Activity).where(
+        Activity.school_id == school.id, Activity.status == PUBLISHED,
+        Activity.hidden.is_(False)).order_by(Activity.activity_date.desc(), Activity.id.desc())))
+
+
+def can_view(user: User | None, activity: Activity) -> bool:
+    return activity.public or is_staff(user) or is_editor(user, activity.school)
+
+
+def audit(action: str | None = None, actor_id: int | None = None,
+          limit: int = 500) -> list[ModerationLog]:
+    stmt = sa.select(ModerationLog).order_by(ModerationLog.id.desc()).limit(limit)
+    if action:
+        stmt = stmt.where(ModerationLog.action == action)
+    if actor_id:
+        stmt = stmt.where(ModerationLog.actor_id == actor_id)
+    return list(db.session.scalars(stmt))
+
+
+def published_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Activity).where(
+        Activity.status == PUBLISHED, Activity.hidden.is_(False))) or 0
+
+
+__all__ = ["VERIFIED", "REJECTED"]
+
+
+# -- personal data ---------------------------------------------------------------------------
+
+def _export(user: User) -> dict:
+    return {"schools_edited": [s.name_zh for s in schools_of(user)],
+            "reports_made": [{"activity_id": r.activity_id, "reason": r.reason,
+                              "created_at": r.created_at} for r in db.session.scalars(
+                sa.select(ActivityReport).where(ActivityReport.user_id == user.id))]}
+
+
+def _erase(user: User) -> None:
+    # Reports keep counting towards hiding, but no longer say who made them.
+    db.session.execute(sa.update(ActivityReport).where(ActivityReport.user_id == user.id)
+                       .values(user_id=None, reason=""))
+
+
+def register_personal_data() -> None:
+    from portal.accounts.services import register_personal_data as register
+
+    register("schools", _export, _erase)

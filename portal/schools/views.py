@@ -1,0 +1,344 @@
+from flask import Response, abort, flash, g, redirect, render_template, request, send_file, url_for
+
+from portal import markup
+from portal.accounts.forms import PostForm
+from portal.extensions import db
+from portal.i18n import _, current_locale
+from portal.learn import services as learn
+from portal.schools import bp, services, uploads
+from portal.schools.forms import (
+    LEVEL_LABELS,
+    TYPE_LABELS,
+    ActivityForm,
+    GreenStatusForm,
+    InviteForm,
+    ReasonForm,
+    SchoolForm,
+    SubmitForm,
+)
+from portal.schools.models import SCHOOL_TYPES, VERIFIED, Activity, School
+from portal.schools.services import ActivityInput, SchoolError, SchoolInput
+from portal.site import site
+
+UPLOAD_ERRORS = {"too_large": _("The picture is larger than 5 MB."),
+                 "bad_type": _("The picture must be a JPEG, PNG or WebP image.")}
+
+
+def _school(slug: str, verified: bool = True) -> School:
+    school = db.one_or_404(db.select(School).where(School.slug == slug))
+    if verified and school.status != VERIFIED and not services.is_staff(g.principal):
+        abort(404)
+    return school
+
+
+def _editor_school(slug: str) -> School:
+    school = _school(slug)
+    if not services.is_editor(g.principal, school):
+        abort(403)
+    return school
+
+
+# -- public ------------------------------------------------------------------------------------
+
+@bp.route("/schools")
+def directory():
+    district = request.args.get("district") or None
+    kind = request.args.get("type") or None
+    district = district if district and site().division(district) else None
+    kind = kind if kind in SCHOOL_TYPES else None
+    return render_template("schools/directory.html", schools=services.directory(district, kind),
+                           district=district, kind=kind, types=TYPE_LABELS)
+
+
+@bp.route("/schools/<slug>")
+def school(slug: str):
+    found = _school(slug)
+    return render_template("schools/school.html", school=found,
+                           activities=services.published_for(found), types=TYPE_LABELS,
+                           levels=LEVEL_LABELS, editor=services.is_editor(g.principal, found))
+
+
+@bp.route("/schools/<slug>/feed.atom")
+def feed(slug: str):
+    found = _school(slug)
+    body = render_template("schools/feed.atom", school=found,
+                           activities=services.published_for(found)[:30], render=markup.render)
+    return Response(body, mimetype="application/atom+xml")
+
+
+@bp.route("/activities/<int:activity_id>")
+def activity(activity_id: int):
+    post = db.get_or_404(Activity, activity_id)
+    if not services.can_view(g.principal, post):
+        abort(404)
+    preview = not post.public
+    title = post.title if post.public else post.draft_title
+    body = post.body if post.public else post.draft_body
+    return render_template("schools/activity.html", post=post, title=title,
+                           html=markup.render(body), preview=preview, post_form=PostForm(),
+                           report_form=ReasonForm())
+
+
+@bp.route("/activities/<int:activity_id>/report", methods=["POST"])
+def report(activity_id: int):
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            services.report(g.principal, activity_id, form.reason.data)
+        except SchoolError as err:
+            flash(err.message, "error")
+        else:
+            flash(_("Thank you. Staff will look at the post."), "success")
+    return redirect(url_for("schools.activity", activity_id=activity_id))
+
+
+@bp.route("/media/<name>")
+def media(name: str):
+    path = uploads.path_of(name)
+    if path is None:
+        abort(404)
+    post = db.session.scalar(db.select(Activity).where(
+        (Activity.cover == name) | (Activity.draft_cover == name)))
+    if post is None:
+        abort(404)
+    public_cover = post.public and post.cover == name
+    if not (public_cover or services.is_staff(g.principal)
+            or services.is_editor(g.principal, post.school)):
+        abort(404)
+    return send_file(path, max_age=3600)
+
+
+# -- applying and editing ------------------------------------------------------------------------
+
+@bp.route("/schools/apply", methods=["GET", "POST"])
+def apply():
+    form = SchoolForm()
+    if form.validate_on_submit():
+        try:
+            services.apply_school(g.principal, SchoolInput(
+                form.name_zh.data, form.name_en.data or "", form.district.data, form.type.data,
+                form.address.data or "", form.contact.data))
+        except SchoolError as err:
+            for name, message in err.fields.items():
+                getattr(form, name).errors = list(getattr(form, name).errors) + [message]
+        else:
+            flash(_("Thank you. Staff will check the application."), "success")
+            return redirect(url_for("schools.mine"))
+    return render_template("schools/apply.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/schools/mine")
+def mine():
+    schools = services.schools_of(g.principal)
+    posts = {s.id: db.session.scalars(db.select(Activity).where(Activity.school_id == s.id)
+                                      .order_by(Activity.id.desc())).all() for s in schools}
+    return render_template("schools/mine.html", schools=schools, posts=posts)
+
+
+def _activity_form(post: Activity | None = None) -> ActivityForm:
+    form = ActivityForm(topics=learn.topics(), locale=current_locale())
+    if post is not None and request.method == "GET":
+        form.title.data, form.body.data = post.draft_title, post.draft_body
+        form.activity_date.data, form.topics.data = post.draft_date, post.draft_topics
+    return form
+
+
+def _save(school: School, form: ActivityForm, post: Activity | None):
+    cover = None
+    upload = form.cover.data
+    if upload and getattr(upload, "filename", ""):
+        try:
+            cover = uploads.store_image(upload.read(uploads.MAX_BYTES + 1))
+        except uploads.UploadError as err:
+            form.cover.errors = [UPLOAD_ERRORS[err.code]]
+            return None
+    try:
+        return services.save_activity(g.principal, school, ActivityInput(
+            form.title.data, form.body.data, form.activity_date.data, form.topics.data or [],
+            cover), post.id if post else None)
+    except SchoolError as err:
+        for name, message in err.fields.items():
+            getattr(form, name).errors = list(getattr(form, name).errors) + [message]
+        return None
+
+
+@bp.route("/schools/<slug>/activities/new", methods=["GET", "POST"])
+def new_activity(slug: str):
+    found = _editor_school(slug)
+    form = _activity_form()
+    if form.validate_on_submit():
+        post = _save(found, form, None)
+        if post is not None:
+            flash(_("The draft is saved. Send it for review when it is ready."), "success")
+            return redirect(url_for("schools.edit_activity", activity_id=post.id))
+    return render_template("schools/edit.html", form=form, school=found, post=None,
+                           submit_form=SubmitForm()), 400 if form.errors else 200
+
+
+@bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
+def edit_activity(activity_id: int):
+    try:
+        post = services.editable(g.principal, activity_id)
+    except SchoolError:
+        abort(404)
+    form = _activity_form(post)
+    if form.validate_on_submit():
+        if _save(post.school, form, post) is not None:
+            flash(_("The draft is saved. Send it for review when it is ready."), "success")
+            return redirect(url_for("schools.edit_activity", activity_id=post.id))
+    return render_template("schools/edit.html", form=form, school=post.school, post=post,
+                           submit_form=SubmitForm()), 400 if form.errors else 200
+
+
+@bp.route("/activities/<int:activity_id>/submit", methods=["POST"])
+def submit_activity(activity_id: int):
+    form = SubmitForm()
+    if form.validate_on_submit():
+        try:
+            services.submit(g.principal, activity_id, form.consent.data)
+        except SchoolError as err:
+            if err.status == 404:
+                abort(404)
+            flash(err.message, "error")
+        else:
+            flash(_("Sent for review."), "success")
+    return redirect(url_for("schools.edit_activity", activity_id=activity_id))
+
+
+@bp.route("/schools/<slug>/editors", methods=["GET", "POST"])
+def editors(slug: str):
+    found = _editor_school(slug)
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            services.invite_editor(found, g.principal, form.email.data, lambda token: url_for(
+                "schools.accept_invite", token=token, _external=True))
+        except SchoolError as err:
+            form.email.errors = [err.message]
+        else:
+            flash(_("The invitation has been sent."), "success")
+            return redirect(url_for("schools.editors", slug=slug))
+    return render_template("schools/editors.html", school=found, form=form,
+                           post_form=PostForm()), 400 if form.errors else 200
+
+
+@bp.route("/schools/<slug>/editors/<int:user_id>/remove", methods=["POST"])
+def remove_editor(slug: str, user_id: int):
+    found = _editor_school(slug)
+    if PostForm().validate_on_submit():
+        try:
+            services.remove_editor(found, g.principal, user_id)
+        except SchoolError as err:
+            flash(err.message, "error")
+    return redirect(url_for("schools.editors", slug=slug))
+
+
+@bp.route("/schools/invites/<token>", methods=["GET", "POST"])
+def accept_invite(token: str):
+    if request.method == "POST" and PostForm().validate_on_submit():
+        try:
+            found = services.accept_invite(g.principal, token)
+        except SchoolError as err:
+            flash(err.message, "error")
+            return redirect(url_for("schools.mine"))
+        flash(_("You are now an editor of %(name)s.", name=found.name(current_locale())),
+              "success")
+        return redirect(url_for("schools.mine"))
+    return render_template("schools/accept.html", token=token, post_form=PostForm())
+
+
+# -- staff -------------------------------------------------------------------------------------
+
+@bp.route("/manage/schools")
+def manage_schools():
+    pending = db.session.scalars(db.select(School).where(School.status == "pending")
+                                 .order_by(School.created_at)).all()
+    return render_template("schools/manage.html", pending=pending,
+                           schools=services.directory(), types=TYPE_LABELS, levels=LEVEL_LABELS,
+                           post_form=PostForm(), reason_form=ReasonForm(),
+                           green_form=GreenStatusForm())
+
+
+@bp.route("/manage/schools/<int:school_id>/<decision>", methods=["POST"])
+def decide_school(school_id: int, decision: str):
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if decision == "verify":
+            services.verify_school(school_id, g.principal)
+        elif decision == "reject":
+            services.reject_school(school_id, g.principal, form.reason.data)
+        else:
+            abort(404)
+    except SchoolError as err:
+        flash(err.message, "error")
+    else:
+        flash(_("The decision is recorded."), "success")
+    return redirect(url_for("schools.manage_schools"))
+
+
+@bp.route("/manage/schools/<int:school_id>/green", methods=["POST"])
+def green_status(school_id: int):
+    form = GreenStatusForm()
+    if form.validate_on_submit():
+        try:
+            services.set_green_status(school_id, form.level.data or "", form.year.data,
+                                      g.principal)
+        except SchoolError as err:
+            flash(err.message, "error")
+        else:
+            flash(_("The green-school status is saved."), "success")
+    return redirect(url_for("schools.manage_schools"))
+
+
+@bp.route("/manage/moderation")
+def moderation():
+    return render_template("schools/moderation.html", queue=services.queue())
+
+
+@bp.route("/manage/moderation/<int:activity_id>", methods=["GET", "POST"])
+def moderate(activity_id: int):
+    post = db.get_or_404(Activity, activity_id)
+    form = ReasonForm()
+    if request.method == "POST" and form.validate_on_submit():
+        action = request.form.get("action")
+        try:
+            if action == "approve":
+                services.approve(activity_id, g.principal)
+            elif action == "reject":
+                services.reject(activity_id, g.principal, form.reason.data)
+            elif action in ("hide", "restore"):
+                services.set_hidden(activity_id, g.principal, action == "hide", form.reason.data)
+            else:
+                abort(400)
+        except SchoolError as err:
+            flash(err.message, "error")
+        else:
+            flash(_("The decision is recorded."), "success")
+            return redirect(url_for("schools.moderation"))
+    return render_template("schools/moderate.html", post=post, form=form,
+                           preview=markup.render(post.draft_body or post.body),
+                           diff=services.diff(post) if post.published_at else None)
+
+
+@bp.route("/manage/audit")
+def audit():
+    action = request.args.get("action") or None
+    try:
+        actor = int(request.args.get("actor")) if request.args.get("actor") else None
+    except ValueError:
+        actor = None
+    return render_template("schools/audit.html", rows=services.audit(action, actor),
+                           action=action, actor=actor)
+
+
+@bp.app_template_global()
+def post_state(post: Activity) -> str:
+    if post.hidden:
+        return _("hidden")
+    if post.review == "submitted":
+        return _("waiting for review")
+    if post.review == "rejected":
+        return _("not approved")
+    return {"draft": _("draft"), "published": _("published")}.get(post.status, post.status)

@@ -33,7 +33,8 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 _ZERO_WIDTH = re.compile("[\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
-_INVISIBLE = {"Cc", "Cf", "Zs", "Zl", "Zp"}  # controls, format (zero-width, bidi, soft hyphen), spaces
+# Controls, format characters (zero-width, bidi, soft hyphen) and spaces, anywhere in a URL.
+_INVISIBLE = {"Cc", "Cf", "Zs", "Zl", "Zp"}
 
 
 def slugify(value: str, separator: str = "-") -> str:
@@ -54,8 +55,8 @@ def _converter() -> markdown.Markdown:
 def _drop_disguised_urls(element: str, attribute: str, value: str) -> str | None:
     """Drop an href/src whose scheme is not allowed once invisible characters are removed.
 
-    nh3 sees 'java\u00adscript:' or 'java&#x200b;script:' (entities decode after our
-    ``_ZERO_WIDTH`` pre-strip) as relative URLs and keeps them; we refuse them outright.
+    nh3 takes 'java<soft hyphen>script:' or 'java&#x200b;script:' (entities are decoded after
+    the ``_ZERO_WIDTH`` pre-strip) for relative URLs and keeps them; we refuse them outright.
     """
     if attribute in ("href", "src"):
         bare = "".join(c for c in value if unicodedata.category(c) not in _INVISIBLE)

@@ -432,6 +432,13 @@ def test_relative_links_and_images_stay():
     assert 'src="/static/img/river.jpg"' in output and 'alt="pic"' in output
 
 
+def test_invisible_characters_after_an_allowed_scheme_keep_the_link():
+    output = assert_safe('<a href="https://ok.example/a&#x200b;b">x</a> '
+                         '<a href="/files/report 2024.pdf">y</a>')
+    assert 'href="https://ok.example/a\u200bb"' in output
+    assert 'href="/files/report 2024.pdf"' in output
+
+
 def test_protocol_relative_link_is_only_a_plain_link():
     output = assert_safe("[x](//evil.example/path)")
     assert output == ('<p><a href="//evil.example/path" rel="noopener noreferrer nofollow">'

@@ -46,7 +46,8 @@ def slugify(value: str, separator: str = "-") -> str:
 
 def _converter() -> markdown.Markdown:
     return markdown.Markdown(
-        extensions=["tables", "fenced_code", "sane_lists", "toc", "attr_list"],
+        # No attr_list: user text must not choose ids or classes (DOM clobbering).
+        extensions=["tables", "fenced_code", "sane_lists", "toc"],
         extension_configs={"toc": {"slugify": slugify, "toc_depth": "2-3"}},
         output_format="html",
     )

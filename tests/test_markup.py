@@ -1,5 +1,7 @@
 """The one Markdown door: renders trusted and untrusted text to safe HTML."""
 
+import re
+
 from portal import markup
 
 
@@ -28,3 +30,9 @@ def test_slugify_keeps_chinese_and_drops_punctuation():
     assert markup.slugify("节约 用水！") == "节约-用水"
     assert markup.slugify("  What's new?  ") == "whats-new"
     assert markup.slugify("！！！") == "section"
+
+
+def test_user_text_cannot_choose_ids_or_classes():
+    html = markup.render('## Heading {: id="csrf_token" .admin }\n\ntext {: #main }')
+    # The braces stay as text; the only id is the one slugified from the heading's text.
+    assert re.findall(r' (id|class)="([^"]*)"', html) == [("id", "heading-idcsrf-token-admin")]

@@ -166,3 +166,44 @@ def test_household_pages_are_accessible(library, library_server, page, lang):
     page.locator("#password").fill(PASSWORD)
     page.locator("form.form [type=submit]").click()
     check_page(page, f"{library_server}/manage/households?lang={lang}", lang)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_school_pages_are_accessible(library, library_server, page, lang):
+    from datetime import date
+
+    from portal import search
+    from portal.accounts.models import User
+    from portal.extensions import db
+    from portal.schools import services as sc
+    from tests.conftest import PASSWORD, make_user
+
+    teacher = make_user(library, email="teacher@example.org")
+    admin = make_user(library, email="admin@example.org", role="admin")
+    with library.app_context():
+        school = sc.apply_school(db.session.get(User, teacher), sc.SchoolInput(
+            "南湖实验小学", "Nanhu Primary", "nanhu", "primary", "南湖路1号", "李老师"))
+        sc.verify_school(school.id, db.session.get(User, admin))
+        post = sc.save_activity(db.session.get(User, teacher), school, sc.ActivityInput(
+            "湿地观鸟", "我们在湘家荡观察白鹭。", date(2026, 11, 20), ["nature"]))
+        sc.submit(db.session.get(User, teacher), post.id, True)
+        sc.approve(post.id, db.session.get(User, admin))
+        search.process_outbox()
+        post_id, slug = post.id, school.slug
+    for path in ["/schools", f"/schools/{slug}", f"/activities/{post_id}"]:
+        check_page(page, f"{library_server}{path}?lang={lang}", lang)
+    page.goto(f"{library_server}/login")
+    page.locator("#email").fill("teacher@example.org")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form.form [type=submit]").click()
+    for path in ["/schools/apply", "/schools/mine", f"/schools/{slug}/activities/new",
+                 f"/activities/{post_id}/edit"]:
+        check_page(page, f"{library_server}{path}?lang={lang}", lang)
+    page.locator("header form button.link-button").click()
+    page.goto(f"{library_server}/login")
+    page.locator("#email").fill("admin@example.org")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("form.form [type=submit]").click()
+    for path in ["/manage/schools", "/manage/moderation", f"/manage/moderation/{post_id}",
+                 "/manage/audit"]:
+        check_page(page, f"{library_server}{path}?lang={lang}", lang)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import yaml
 from flask import current_app
@@ -68,3 +69,17 @@ def _load(path: str, mtime: float) -> Site:
 
 def site() -> Site:
     return load_site(current_app.config["CONTENT_DIR"])
+
+
+def zone() -> ZoneInfo:
+    """The site's time zone (Asia/Shanghai for Jiaxing)."""
+    return ZoneInfo(site().timezone)
+
+
+def resolve_division(value: str | None) -> str | None:
+    """A division's code from its code or its name in either language, else None."""
+    value = (value or "").strip()
+    for d in site().divisions:
+        if value and value.lower() in (d.code, d.zh, d.en.lower()):
+            return d.code
+    return None

@@ -38,7 +38,7 @@ def search_api():
 # -- observances and events --------------------------------------------------------------------
 
 def _iso(value) -> str:
-    from portal.events.services import zone
+    from portal.site import zone
 
     return value.astimezone(zone()).isoformat()
 
@@ -80,7 +80,7 @@ def _event_json(event) -> dict:
 def _parse_day(name: str):
     from datetime import date, datetime
 
-    from portal.events.services import zone
+    from portal.site import zone
 
     raw = request.args.get(name)
     if not raw:
@@ -121,7 +121,7 @@ def event(event_id: int):
 def _parse_when(value, name: str, errors: dict):
     from datetime import datetime
 
-    from portal.events.services import zone
+    from portal.site import zone
 
     if value in (None, ""):
         return None

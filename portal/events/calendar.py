@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from portal.events import services
 from portal.learn import services as learn
 from portal.learn.observances import occurrence
+from portal.site import zone
 
 
 @dataclass
@@ -21,7 +22,7 @@ class Day:
 
 def month(year: int, month_no: int, district: str | None = None,
           observance: str | None = None) -> list[list[Day]]:
-    tz = services.zone()
+    tz = zone()
     weeks = pycal.Calendar(firstweekday=0).monthdatescalendar(year, month_no)
     first, last = weeks[0][0], weeks[-1][-1]
     days = {d: Day(d, d.month == month_no) for week in weeks for d in week}

@@ -10,9 +10,9 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from portal.events.services import EventInput, zone
+from portal.events.services import EventInput
 from portal.i18n import _l, current_locale
-from portal.site import site
+from portal.site import site, zone
 
 WHEN = "%Y-%m-%dT%H:%M"
 DATE_MESSAGE = _l("Enter a date and time, e.g. 2027-06-05 09:00.")

@@ -9,8 +9,8 @@ from icalendar import Calendar
 from icalendar import Event as VEvent
 
 from portal.events.models import CANCELLED, Event
-from portal.events.services import zone
 from portal.i18n import _
+from portal.site import zone
 
 
 def _calendar(name: str) -> Calendar:

@@ -12,7 +12,6 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
@@ -34,7 +33,7 @@ from portal.events.models import (
 )
 from portal.extensions import db
 from portal.i18n import _
-from portal.site import site
+from portal.site import resolve_division, site, zone
 
 EVENT = "event"
 
@@ -45,10 +44,6 @@ class EventError(Exception):
     def __init__(self, code: str, message: str, status: int = 409):
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
-
-
-def zone() -> ZoneInfo:
-    return ZoneInfo(site().timezone)
 
 
 # -- creating and editing events ---------------------------------------------------------------
@@ -69,15 +64,6 @@ class EventInput:
     min_age: int | None = None
     notes: str = ""
     errors: dict[str, str] = field(default_factory=dict)
-
-
-def resolve_district(value: str | None) -> str | None:
-    """A division's code from its code or its name in either language."""
-    value = (value or "").strip()
-    for d in site().divisions:
-        if value.lower() in (d.code, d.zh, d.en.lower()):
-            return d.code
-    return None
 
 
 def validate(data: EventInput, now: datetime | None = None,
@@ -101,7 +87,7 @@ def validate(data: EventInput, now: datetime | None = None,
         errors["signup_deadline"] = _("Sign-ups must close before the event starts.")
     if not data.place.strip():
         errors["place"] = _("Please say where the event takes place.")
-    if resolve_district(data.district) is None:
+    if resolve_division(data.district) is None:
         errors["district"] = _("Choose one of the city's districts.")
     if data.capacity is None or data.capacity < 1:
         errors.setdefault("capacity", _("There must be at least one place."))
@@ -119,7 +105,7 @@ def _apply(event: Event, data: EventInput) -> None:
     event.description_zh, event.description_en = data.description_zh, data.description_en
     event.starts_at, event.ends_at = data.starts_at, data.ends_at
     event.signup_deadline = data.signup_deadline or data.starts_at
-    event.place, event.district = data.place.strip(), resolve_district(data.district)
+    event.place, event.district = data.place.strip(), resolve_division(data.district)
     event.capacity, event.observance_slug = data.capacity, data.observance_slug or None
     event.min_age, event.notes = data.min_age, data.notes.strip()
     event.updated_at = utcnow()

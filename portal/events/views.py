@@ -14,7 +14,7 @@ from portal.extensions import db
 from portal.i18n import _, current_locale, format_date, format_time
 from portal.learn import services as learn
 from portal.security import STAFF
-from portal.site import site
+from portal.site import site, zone
 
 
 def _event_or_404(event_id: int, public: bool = True) -> Event:
@@ -37,7 +37,7 @@ def _filters():
 @bp.route("/events")
 def upcoming():
     district, observance = _filters()
-    events = services.published_between(datetime.now(services.zone()), None, district,
+    events = services.published_between(datetime.now(zone()), None, district,
                                         observance)
     return render_template("events/upcoming.html", events=events, district=district,
                            observance=observance, observances=learn.observances())
@@ -45,7 +45,7 @@ def upcoming():
 
 @bp.route("/events/calendar")
 def month():
-    today = datetime.now(services.zone()).date()
+    today = datetime.now(zone()).date()
     try:
         year = int(request.args.get("year", today.year))
         month_no = int(request.args.get("month", today.month))
@@ -73,7 +73,7 @@ def detail(event_id: int):
     return render_template("events/detail.html", event=event, description=markup.render(text),
                            description_lang=text_lang, counts=services.counts(event.id),
                            mine=mine, position=services.position(mine) if mine else None,
-                           now=datetime.now(services.zone()), post_form=PostForm(),
+                           now=datetime.now(zone()), post_form=PostForm(),
                            observance=learn.observance(event.observance_slug)
                            if event.observance_slug else None)
 
@@ -90,7 +90,7 @@ def event_ics(event_id: int):
 
 
 def _feed_years() -> range:
-    year = datetime.now(services.zone()).year
+    year = datetime.now(zone()).year
     return range(year - 1, year + 2)
 
 
@@ -144,7 +144,7 @@ def cancel_signup(event_id: int):
 @bp.route("/my/events", methods=["GET"])
 def my_events():
     signups = services.my_signups(g.principal)
-    now = datetime.now(services.zone())
+    now = datetime.now(zone())
     token = services.feed_token(g.principal)
     return render_template("events/my_events.html", post_form=PostForm(), now=now,
                            upcoming=[s for s in signups if s.event.ends_at >= now],
@@ -172,7 +172,7 @@ def my_hours():
 def service_record():
     rows, total = services.my_hours(g.principal)
     return render_template("events/service_record.html", rows=rows, total=total,
-                           today=datetime.now(services.zone()).date())
+                           today=datetime.now(zone()).date())
 
 
 # -- staff ----------------------------------------------------------------------------------
@@ -268,7 +268,7 @@ def _cell(value):
 
 
 def _iso(value):
-    return value.astimezone(services.zone()).isoformat() if value else ""
+    return value.astimezone(zone()).isoformat() if value else ""
 
 
 @bp.route("/events/<int:event_id>/attendance", methods=["GET"])
@@ -336,7 +336,7 @@ def district_label(code: str) -> str:
 @bp.app_template_global()
 def when(event) -> str:
     """'2027年6月5日星期六 09:00–12:00' (the end's date too when it is another day)."""
-    tz = services.zone()
+    tz = zone()
     start, end = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
     first = f"{format_date(start, 'full')} {format_time(start, 'short')}"
     if start.date() == end.date():

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 
 from portal.accounts.models import User
 from portal.db import begin_write, utcnow
-from portal.events.services import resolve_district, zone
 from portal.extensions import db
 from portal.households.catalogue import catalogue
 from portal.households.models import (
@@ -33,7 +32,7 @@ from portal.households.models import (
     StatusEvent,
 )
 from portal.i18n import _
-from portal.site import site
+from portal.site import resolve_division, site, zone
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -108,7 +107,7 @@ def _validate(data: HouseholdInput) -> tuple[dict[str, str], str | None, str | N
         errors["name"] = _("Give the household a name, e.g. 王家.")
     elif len(name) > 40:
         errors["name"] = _("A household name has at most 40 characters.")
-    district = resolve_district(data.district)
+    district = resolve_division(data.district)
     if district is None:
         errors["district"] = _("Choose one of the city's districts.")
     if data.members is None or not 1 <= data.members <= 30:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from portal.learn.models import Observance
-from portal.site import site
+from portal.site import zone
 
 
 @dataclass(frozen=True)
@@ -23,7 +22,7 @@ class Occurrence:
 
 
 def today() -> date:
-    return datetime.now(ZoneInfo(site().timezone)).date()
+    return datetime.now(zone()).date()
 
 
 def week_containing(day: date) -> tuple[date, date]:

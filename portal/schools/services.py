@@ -15,7 +15,6 @@ from flask import current_app
 from portal import mail, search
 from portal.accounts.models import User
 from portal.db import begin_write, utcnow
-from portal.events.services import resolve_district
 from portal.extensions import db
 from portal.i18n import _, _l
 from portal.markup import slugify
@@ -36,6 +35,7 @@ from portal.schools.models import (
     SchoolEditor,
 )
 from portal.security import ADMIN, CITIZEN, ORGANIZER
+from portal.site import resolve_division
 
 ACTIVITY = "activity"
 GREEN_LEVELS = ("city", "provincial", "national")
@@ -73,7 +73,7 @@ def _validate_school(data: SchoolInput) -> dict[str, str]:
     errors = {}
     if not data.name_zh.strip():
         errors["name_zh"] = _("Give the school's name in Chinese.")
-    if resolve_district(data.district) is None:
+    if resolve_division(data.district) is None:
         errors["district"] = _("Choose one of the city's districts.")
     if data.type not in SCHOOL_TYPES:
         errors["type"] = _("Choose the kind of school.")
@@ -100,7 +100,7 @@ def apply_school(user: User, data: SchoolInput) -> School:
         raise SchoolError("invalid", _("Some of what you sent is not valid."), 422, errors)
     begin_write(db.session)
     school = School(name_zh=data.name_zh.strip(), name_en=data.name_en.strip(),
-                    district=resolve_district(data.district), type=data.type,
+                    district=resolve_division(data.district), type=data.type,
                     address=data.address.strip(), contact=data.contact.strip(),
                     applicant_id=user.id, status=PENDING, slug=secrets.token_hex(6))
     db.session.add(school)
@@ -240,7 +240,7 @@ def import_csv(path: str) -> ImportResult:
         rows = list(csv.DictReader(fh))
     for number, row in enumerate(rows, start=2):
         name = (row.get("name") or "").strip()
-        district = resolve_district(row.get("district"))
+        district = resolve_division(row.get("district"))
         kind = (row.get("type") or "").strip()
         email = (row.get("editor_email") or "").strip().lower()
         user = db.session.scalar(sa.select(User).where(User.email == email)) if email else None

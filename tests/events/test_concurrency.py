@@ -57,22 +57,26 @@ class Server:
             env=env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status in (200, 503):
                     return
             except OSError:
                 time.sleep(0.2)
+            finally:
+                conn.close()
         self.stop()
         raise RuntimeError("gunicorn did not start")
 
     def request(self, method: str, path: str, token: str) -> tuple[int, dict]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        conn.request(method, path, headers={"Authorization": f"Bearer {token}"})
-        response = conn.getresponse()
-        body = response.read()
-        conn.close()
+        try:
+            conn.request(method, path, headers={"Authorization": f"Bearer {token}"})
+            response = conn.getresponse()
+            body = response.read()
+        finally:
+            conn.close()
         return response.status, json.loads(body or b"{}")
 
     def stop(self):

@@ -10,6 +10,7 @@ from portal.db import utcnow
 from portal.events import services
 from portal.events.models import Event, Signup
 from portal.extensions import db
+from portal.site import resolve_division
 from tests.conftest import make_user, outbox
 
 
@@ -151,10 +152,10 @@ def test_bad_event_input_gets_field_errors(ctx, change, field):
 
 
 def test_district_accepts_code_or_name_in_either_language(ctx):
-    assert services.resolve_district("nanhu") == "nanhu"
-    assert services.resolve_district("南湖区") == "nanhu"
-    assert services.resolve_district("Nanhu District") == "nanhu"
-    assert services.resolve_district("nowhere") is None
+    assert resolve_division("nanhu") == "nanhu"
+    assert resolve_division("南湖区") == "nanhu"
+    assert resolve_division("Nanhu District") == "nanhu"
+    assert resolve_division("nowhere") is None
 
 
 def test_reminders_go_once_to_confirmed_people_the_day_before(app, event_factory):

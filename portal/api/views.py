@@ -1,5 +1,3 @@
-import json
-
 from flask import abort, current_app, g, jsonify, request
 
 from portal.api import bp
@@ -174,12 +172,9 @@ def create_event():
     try:
         created = services.create_event(current_principal(), data, publish=True)
     except services.ValidationFailed as err:
-        response = json_error(422, _("Some of what you sent is not valid."), code="invalid")
-        payload = response.get_json()
-        payload["error"]["fields"] = {k.replace("title_zh", "title"): v
-                                      for k, v in err.errors.items()}
-        response.set_data(json.dumps(payload, ensure_ascii=False))
-        return response
+        return json_error(422, _("Some of what you sent is not valid."), code="invalid",
+                          fields={k.replace("title_zh", "title"): v
+                                  for k, v in err.errors.items()})
     return jsonify(_event_json(created)), 201
 
 
@@ -222,13 +217,9 @@ def _household_json(household) -> dict:
             "streak": progress.streak, "estimated_co2_kg": float(progress.savings_kg)}
 
 
-def _household_error(err):
-    response = json_error(err.status, err.message, code=err.code)
-    if err.fields:
-        payload = response.get_json()
-        payload["error"]["fields"] = err.fields
-        response.set_data(json.dumps(payload, ensure_ascii=False))
-    return response
+def _rule_error(err):
+    """A feature's rule said no (HouseholdError, SchoolError): its status, code and fields."""
+    return json_error(err.status, err.message, code=err.code, fields=err.fields)
 
 
 def _my_household():
@@ -270,7 +261,7 @@ def create_household():
     try:
         created = hh.register(current_principal(), data)
     except hh.HouseholdError as err:
-        return _household_error(err)
+        return _rule_error(err)
     return jsonify(_household_json(created)), 201
 
 
@@ -286,7 +277,7 @@ def household_pledges():
     try:
         hh.set_pledges(household, codes)
     except hh.HouseholdError as err:
-        return _household_error(err)
+        return _rule_error(err)
     return jsonify(_household_json(household))
 
 
@@ -305,7 +296,7 @@ def household_report():
     try:
         row = hh.report(household, str(body.get("month") or ""), kept)
     except hh.HouseholdError as err:
-        return _household_error(err)
+        return _rule_error(err)
     return jsonify({"month": row.month, "kept": row.kept, "kept_rate": round(row.rate, 3)}), 201
 
 
@@ -319,10 +310,6 @@ def _activity_json(post) -> dict:
             "activity_date": (post.activity_date or post.draft_date).isoformat()
             if (post.activity_date or post.draft_date) else None,
             "status": post.status, "url": f"/activities/{post.id}"}
-
-
-def _school_error(err):
-    return _household_error(err)
 
 
 @bp.post("/schools/<slug>/activities")
@@ -356,7 +343,7 @@ def create_activity(slug: str):
         # identified without a guardian's consent (documented in the API description).
         post = schools.submit(user, post.id, consent=True)
     except schools.SchoolError as err:
-        return _school_error(err)
+        return _rule_error(err)
     return jsonify({"id": post.id, "status": "submitted"}), 201
 
 
@@ -383,7 +370,7 @@ def _moderate(activity_id: int, approve: bool):
         else:
             post = schools.reject(activity_id, current_principal(), str(reason or ""))
     except schools.SchoolError as err:
-        return _school_error(err)
+        return _rule_error(err)
     return jsonify(_activity_json(post))
 
 

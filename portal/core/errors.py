@@ -36,10 +36,15 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def json_error(status: int, message: str | None = None, code: str | None = None):
+def json_error(status: int, message: str | None = None, code: str | None = None,
+               fields: dict[str, str] | None = None):
+    """``{"error": {"code", "message"[, "fields"]}}``: ``fields`` maps input names to
+    what is wrong with them (for 422)."""
     messages = _messages()
     body = {"error": {"code": code or API_CODES.get(status, "error"),
                       "message": message or messages.get(status, messages[400])}}
+    if fields:
+        body["error"]["fields"] = fields
     response = jsonify(body)
     response.status_code = status
     return response

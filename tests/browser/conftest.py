@@ -159,3 +159,11 @@ def sign_in_form(live_server):
             page.locator("form.form [type=submit]").click()
 
     return do
+
+
+def login(page, base: str, email: str, password: str = PASSWORD, lang: str | None = None):
+    """Sign in through the real login form of the server at ``base``."""
+    page.goto(f"{base}/login" + (f"?lang={lang}" if lang else ""))
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("form.form [type=submit]").click()

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.browser.conftest import login
+
 pytestmark = pytest.mark.browser
 
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
@@ -123,14 +125,11 @@ def test_event_pages_are_accessible(library_server, page, event_on_library, lang
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_volunteer_pages_are_accessible(library, library_server, page, event_on_library, lang):
-    from tests.conftest import PASSWORD, make_user
+    from tests.conftest import make_user
 
     event_id, _start = event_on_library
     make_user(library, email="v@example.org")
-    page.goto(f"{library_server}/login")
-    page.locator("#email").fill("v@example.org")
-    page.locator("#password").fill(PASSWORD)
-    page.locator("form.form [type=submit]").click()
+    login(page, library_server, "v@example.org")
     page.goto(f"{library_server}/events/{event_id}")
     page.locator(".signup-box form button").click()
     for path in ["/my/events", "/my/hours", f"/events/{event_id}"]:
@@ -142,14 +141,11 @@ def test_household_pages_are_accessible(library, library_server, page, lang):
     from portal.accounts.models import User
     from portal.extensions import db
     from portal.households import services as hh
-    from tests.conftest import PASSWORD, make_user
+    from tests.conftest import make_user
 
     uid = make_user(library, email="family@example.org")
     make_user(library, email="staff@example.org", role="organizer")
-    page.goto(f"{library_server}/login")
-    page.locator("#email").fill("family@example.org")
-    page.locator("#password").fill(PASSWORD)
-    page.locator("form.form [type=submit]").click()
+    login(page, library_server, "family@example.org")
     check_page(page, f"{library_server}/household?lang={lang}", lang)  # registration form
     with library.app_context():
         household = hh.register(db.session.get(User, uid), hh.HouseholdInput(
@@ -161,10 +157,7 @@ def test_household_pages_are_accessible(library, library_server, page, lang):
         results = _axe.run(page)
         assert not results.response["violations"], describe(results.response["violations"])
     page.locator("header form button.link-button").click()
-    page.goto(f"{library_server}/login")
-    page.locator("#email").fill("staff@example.org")
-    page.locator("#password").fill(PASSWORD)
-    page.locator("form.form [type=submit]").click()
+    login(page, library_server, "staff@example.org")
     check_page(page, f"{library_server}/manage/households?lang={lang}", lang)
 
 
@@ -176,7 +169,7 @@ def test_school_pages_are_accessible(library, library_server, page, lang):
     from portal.accounts.models import User
     from portal.extensions import db
     from portal.schools import services as sc
-    from tests.conftest import PASSWORD, make_user
+    from tests.conftest import make_user
 
     teacher = make_user(library, email="teacher@example.org")
     admin = make_user(library, email="admin@example.org", role="admin")
@@ -192,18 +185,12 @@ def test_school_pages_are_accessible(library, library_server, page, lang):
         post_id, slug = post.id, school.slug
     for path in ["/schools", f"/schools/{slug}", f"/activities/{post_id}"]:
         check_page(page, f"{library_server}{path}?lang={lang}", lang)
-    page.goto(f"{library_server}/login")
-    page.locator("#email").fill("teacher@example.org")
-    page.locator("#password").fill(PASSWORD)
-    page.locator("form.form [type=submit]").click()
+    login(page, library_server, "teacher@example.org")
     for path in ["/schools/apply", "/schools/mine", f"/schools/{slug}/activities/new",
                  f"/activities/{post_id}/edit"]:
         check_page(page, f"{library_server}{path}?lang={lang}", lang)
     page.locator("header form button.link-button").click()
-    page.goto(f"{library_server}/login")
-    page.locator("#email").fill("admin@example.org")
-    page.locator("#password").fill(PASSWORD)
-    page.locator("form.form [type=submit]").click()
+    login(page, library_server, "admin@example.org")
     for path in ["/manage/schools", "/manage/moderation", f"/manage/moderation/{post_id}",
                  "/manage/audit"]:
         check_page(page, f"{library_server}{path}?lang={lang}", lang)

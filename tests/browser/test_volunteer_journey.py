@@ -11,16 +11,14 @@ from portal.accounts.models import User
 from portal.events import services
 from portal.events.models import Event, Signup
 from portal.extensions import db
-from tests.conftest import PASSWORD, make_user
+from tests.browser.conftest import login
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.browser
 
 
 def _sign_in(page, base, email, lang="zh"):
-    page.goto(f"{base}/login?lang={lang}")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("form.form [type=submit]").click()
+    login(page, base, email, lang=lang)
 
 
 def _sign_out(page):

@@ -40,6 +40,9 @@ def roles(*names: str) -> Rule:
 
 
 STAFF = roles(ORGANIZER, ADMIN)
+# Event organizers: city staff, and verified schools' editors for their own events (the views
+# check ownership with events.services.can_manage).
+EVENT_ORGANIZERS = roles(SCHOOL, ORGANIZER, ADMIN)
 
 # endpoint → rule.  In the API blueprint "signed in" means a valid bearer token.
 ACCESS: dict[str, Rule] = {
@@ -82,15 +85,15 @@ ACCESS: dict[str, Rule] = {
     "events.reset_feed": SIGNED_IN,
     "events.my_hours": SIGNED_IN,
     "events.service_record": SIGNED_IN,
-    "events.create": STAFF,
-    "events.edit": STAFF,
-    "events.publish": STAFF,
-    "events.cancel": STAFF,
-    "events.roster": STAFF,
-    "events.roster_csv": STAFF,
-    "events.attendance": STAFF,
-    "events.mark_attendance": STAFF,
-    "events.correct_hours": STAFF,
+    "events.create": EVENT_ORGANIZERS,
+    "events.edit": EVENT_ORGANIZERS,
+    "events.publish": EVENT_ORGANIZERS,
+    "events.cancel": EVENT_ORGANIZERS,
+    "events.roster": EVENT_ORGANIZERS,
+    "events.roster_csv": EVENT_ORGANIZERS,
+    "events.attendance": EVENT_ORGANIZERS,
+    "events.mark_attendance": EVENT_ORGANIZERS,
+    "events.correct_hours": EVENT_ORGANIZERS,
     # households (a member's own household is found from the signed-in user, never by id)
     "households.mine": SIGNED_IN,
     "households.create": SIGNED_IN,
@@ -136,7 +139,7 @@ ACCESS: dict[str, Rule] = {
     "api.observances": PUBLIC,
     "api.events": PUBLIC,
     "api.event": PUBLIC,
-    "api.create_event": STAFF,
+    "api.create_event": EVENT_ORGANIZERS,
     "api.signup": SIGNED_IN,
     "api.cancel_signup": SIGNED_IN,
     "api.stats": PUBLIC,

@@ -172,6 +172,15 @@ def cancel_event(event_id: int) -> Event:
     return event
 
 
+def can_manage(user: User | None, event: Event) -> bool:
+    """City staff manage every event; a school's editor manages the events they created."""
+    if user is None:
+        return False
+    if user.role in ("organizer", "admin"):
+        return True
+    return user.role == "school" and event.organizer_id == user.id
+
+
 # -- places ------------------------------------------------------------------------------------
 
 def _lock(event_id: int) -> Event:

@@ -13,14 +13,18 @@ from portal.events.services import EventError, ValidationFailed
 from portal.extensions import db
 from portal.i18n import _, current_locale, format_date, format_time
 from portal.learn import services as learn
-from portal.security import STAFF
 from portal.site import site, zone
 
 
 def _event_or_404(event_id: int, public: bool = True) -> Event:
+    """``public``: anyone may see it once published (drafts only its organizers);
+    otherwise only its organizers may (staff, or the school editor who created it)."""
     event = db.get_or_404(Event, event_id)
-    if public and event.status != PUBLISHED and not STAFF.allows(g.principal):
-        abort(404)  # drafts are for staff; cancelled events stay visible
+    manager = services.can_manage(g.principal, event)
+    if public and event.status != PUBLISHED and not manager:
+        abort(404)  # cancelled events stay visible; drafts are for their organizers
+    if not public and not manager:
+        abort(403)
     return event
 
 
@@ -73,6 +77,7 @@ def detail(event_id: int):
     return render_template("events/detail.html", event=event, description=markup.render(text),
                            description_lang=text_lang, counts=services.counts(event.id),
                            mine=mine, position=services.position(mine) if mine else None,
+                           manage=services.can_manage(g.principal, event),
                            now=datetime.now(zone()), post_form=PostForm(),
                            observance=learn.observance(event.observance_slug)
                            if event.observance_slug else None)
@@ -215,6 +220,7 @@ def edit(event_id: int):
 
 @bp.route("/events/<int:event_id>/publish", methods=["POST"])
 def publish(event_id: int):
+    _event_or_404(event_id, public=False)
     try:
         services.publish(event_id)
     except EventError as err:
@@ -226,6 +232,7 @@ def publish(event_id: int):
 
 @bp.route("/events/<int:event_id>/cancel", methods=["POST"])
 def cancel(event_id: int):
+    _event_or_404(event_id, public=False)
     try:
         services.cancel_event(event_id)
     except EventError as err:
@@ -282,6 +289,7 @@ def attendance(event_id: int):
 
 @bp.route("/events/<int:event_id>/attendance/<int:signup_id>/<action>", methods=["POST"])
 def mark_attendance(event_id: int, signup_id: int, action: str):
+    _event_or_404(event_id, public=False)
     if not PostForm().validate_on_submit():
         abort(400)
     try:
@@ -298,6 +306,7 @@ def mark_attendance(event_id: int, signup_id: int, action: str):
 
 @bp.route("/events/<int:event_id>/attendance/<int:signup_id>/hours", methods=["POST"])
 def correct_hours(event_id: int, signup_id: int):
+    _event_or_404(event_id, public=False)
     form = HoursForm()
     if form.validate_on_submit():
         try:

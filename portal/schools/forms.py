@@ -52,13 +52,16 @@ class ActivityForm(FlaskForm):
     activity_date = DateField(_l("Date of the activity"), validators=[
         InputRequired(message=_l("Give the date of the activity."))])
     topics = SelectMultipleField(_l("Topics"), validators=[Optional()])
+    event_id = SelectField(_l("Linked event (optional)"), validators=[Optional()])
     cover = FileField(_l("Cover picture (JPEG, PNG or WebP, at most 5 MB)"),
                       description=_l("Location and camera data are removed from the picture."))
     submit = SubmitField(_l("Save draft"))
 
-    def __init__(self, *args, topics=(), **kwargs):
+    def __init__(self, *args, topics=(), events=(), **kwargs):
+        locale = kwargs.pop("locale", "zh")
         super().__init__(*args, **kwargs)
-        self.topics.choices = [(t.slug, t.label(kwargs.get("locale", "zh"))) for t in topics]
+        self.topics.choices = [(t.slug, t.label(locale)) for t in topics]
+        self.event_id.choices = [("", "—")] + [(str(e.id), e.title(locale)) for e in events]
 
 
 class SubmitForm(FlaskForm):

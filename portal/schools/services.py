@@ -221,6 +221,11 @@ def remove_editor(school: School, by: User, user_id: int) -> None:
         db.session.rollback()
         raise SchoolError("not_editor", _("This person is not an editor."), 404)
     school.editors.remove(row)
+    db.session.flush()
+    leaving = db.session.get(User, user_id)
+    if leaving is not None and leaving.role == "school" and not db.session.scalar(
+            sa.select(SchoolEditor.id).where(SchoolEditor.user_id == user_id)):
+        leaving.role = CITIZEN  # no school left to edit for
     log(by, "editor_removed", f"school:{school.id}")
     db.session.commit()
 

@@ -136,10 +136,14 @@ def mine():
 
 
 def _activity_form(post: Activity | None = None) -> ActivityForm:
-    form = ActivityForm(topics=learn.topics(), locale=current_locale())
+    from portal.events.services import published_between
+
+    form = ActivityForm(topics=learn.topics(), events=published_between(None, None),
+                        locale=current_locale())
     if post is not None and request.method == "GET":
         form.title.data, form.body.data = post.draft_title, post.draft_body
         form.activity_date.data, form.topics.data = post.draft_date, post.draft_topics
+        form.event_id.data = str(post.event_id) if post.event_id else ""
     return form
 
 
@@ -155,7 +159,8 @@ def _save(school: School, form: ActivityForm, post: Activity | None):
     try:
         return services.save_activity(g.principal, school, ActivityInput(
             form.title.data, form.body.data, form.activity_date.data, form.topics.data or [],
-            cover), post.id if post else None)
+            cover, int(form.event_id.data) if form.event_id.data else None),
+            post.id if post else None)
     except SchoolError as err:
         for name, message in err.fields.items():
             getattr(form, name).errors = list(getattr(form, name).errors) + [message]

@@ -336,3 +336,45 @@ def test_access_for_every_role(library, people, school, path, expected):
         client = library.test_client()
         sign_in(client, emails[role])
         assert client.get(path).status_code == status, (path, role)
+
+
+def test_verified_school_editors_run_their_own_events_only(library, people, school):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tests.events.conftest import make_event
+
+    staff_event = make_event(library, people["org"])
+    teacher = library.test_client()
+    sign_in(teacher, "teacher@example.org")
+    token = csrf_token(teacher, "/events/new")
+    start = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=8)).strftime(
+        "%Y-%m-%dT09:00")
+    response = teacher.post("/events/new", data={
+        "csrf_token": token, "title_zh": "校园植树", "starts_at": start,
+        "ends_at": start.replace("T09:00", "T11:00"), "place": "学校操场", "district": "nanhu",
+        "capacity": "20", "publish": "1"})
+    assert response.status_code == 302
+    own = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert teacher.get(f"/events/{own}/roster").status_code == 200
+    assert teacher.get(f"/events/{own}/edit").status_code == 200
+    assert teacher.get(f"/events/{staff_event}/roster").status_code == 403
+    assert teacher.get(f"/events/{staff_event}/edit").status_code == 403
+    assert teacher.post(f"/events/{staff_event}/cancel",
+                        data={"csrf_token": token}).status_code == 403
+    citizen = library.test_client()
+    sign_in(citizen, "citizen@example.org")
+    assert citizen.get("/events/new").status_code == 403
+
+
+def test_an_editor_removed_from_every_school_is_a_citizen_again(library, people, school):
+    with library.app_context():
+        s = db.session.get(School, school)
+        sc.invite_editor(s, _user(library, people["teacher"]), "citizen@example.org",
+                         lambda token: token)
+        invite = db.session.scalars(db.select(sc.EditorInvite)).one()
+        sc.accept_invite(_user(library, people["citizen"]), invite.token)
+        assert _user(library, people["citizen"]).role == "school"
+        sc.remove_editor(db.session.get(School, school), _user(library, people["teacher"]),
+                         people["citizen"])
+        assert _user(library, people["citizen"]).role == "citizen"

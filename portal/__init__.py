@@ -41,7 +41,7 @@ def create_app(overrides: dict | None = None) -> Flask:
             if engine.dialect.name == "sqlite":
                 configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
-    from portal import accounts, api, core, events, households, learn, schools, search
+    from portal import accounts, api, core, dashboard, events, households, learn, schools, search
 
     core.init_app(app)
     accounts.init_app(app)  # registers load_principal: must come before access checks
@@ -50,6 +50,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     events.init_app(app)
     households.init_app(app)
     schools.init_app(app)
+    dashboard.init_app(app)
     api.init_app(app)
     security.init_app(app)
 

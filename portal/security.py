@@ -133,6 +133,14 @@ ACCESS: dict[str, Rule] = {
     "schools.moderation": STAFF,
     "schools.moderate": STAFF,
     "schools.audit": roles(ADMIN),
+    # dashboard and open data
+    "dashboard.overview": PUBLIC,
+    "dashboard.table_csv": PUBLIC,
+    "dashboard.staff": STAFF,
+    "dashboard.staff_csv": STAFF,
+    "dashboard.enter_figure": STAFF,
+    "dashboard.open_data": PUBLIC,
+    "dashboard.dataset": PUBLIC,
     # api
     "api.me": SIGNED_IN,
     "api.search_api": PUBLIC,

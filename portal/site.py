@@ -36,6 +36,7 @@ class Site:
     citizen_code: tuple[dict, ...]
     service_hours: dict
     green_family: dict
+    targets: tuple[dict, ...]
 
     def text(self, field: dict, locale: str | None = None) -> str:
         return field.get(locale or current_locale()) or field.get("zh", "")
@@ -62,6 +63,7 @@ def _load(path: str, mtime: float) -> Site:
         citizen_code=tuple(raw.get("citizen_code", ())),
         green_family={"min_pledges": 6, "min_headings": 4, "min_kept_rate": 0.8, "months": 3,
                       "review_after_days": 365, **(raw.get("green_family") or {})},
+        targets=tuple(raw.get("targets") or ()),
         service_hours=raw.get("service_hours") or {"rounding": [[15, 0], [45, 0.5], [60, 1]],
                                                    "min_attendance_share": 0.6},
     )

@@ -9,7 +9,10 @@ from portal.site import site
 
 @bp.route("/")
 def home():
-    return render_template("core/home.html", code=site().citizen_code)
+    from portal.dashboard import services as dashboard
+
+    return render_template("core/home.html", code=site().citizen_code,
+                           headlines=dashboard.headlines(), labels=dashboard.headline_labels())
 
 
 @bp.route("/privacy")

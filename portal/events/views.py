@@ -1,10 +1,8 @@
-import csv
-import io
 from datetime import date, datetime, timedelta
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 
-from portal import markup
+from portal import csvexport, markup
 from portal.accounts.forms import PostForm
 from portal.events import bp, calendar, ics, services
 from portal.events.forms import EventForm, HoursForm
@@ -254,24 +252,13 @@ def roster(event_id: int):
 def roster_csv(event_id: int):
     event = _event_or_404(event_id, public=False)
     g.personal_data = True
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Name"), _("E-mail address"), _("Status"), _("Signed up"),
-                     _("Checked in"), _("Checked out"), _("Hours")])
-    for s in services.roster(event.id):
-        user = s.user
-        writer.writerow([_cell(c) for c in [user.display_name if user else _("(deleted account)"),
-                         mask_email(user.email) if user else "", status_label(s.status),
-                         s.created_at.isoformat(), _iso(s.checked_in_at),
-                         _iso(s.checked_out_at), s.hours if s.hours is not None else ""]])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="event-{event.id}-roster.csv"'})
-
-
-def _cell(value):
-    """Spreadsheets run cells starting with = + - @ as formulas: neutralise names that do."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    header = [_("Name"), _("E-mail address"), _("Status"), _("Signed up"), _("Checked in"),
+              _("Checked out"), _("Hours")]
+    rows = [[s.user.display_name if s.user else _("(deleted account)"),
+             mask_email(s.user.email) if s.user else "", status_label(s.status),
+             s.created_at.isoformat(), _iso(s.checked_in_at), _iso(s.checked_out_at),
+             s.hours if s.hours is not None else ""] for s in services.roster(event.id)]
+    return csvexport.response(f"event-{event.id}-roster", header, rows)
 
 
 def _iso(value):

@@ -1,0 +1,144 @@
+"""Open datasets: public fields only, as CSV and JSON.  Nothing personal beyond what a person
+agreed to show (a green family appears masked, and only if it chose the public wall)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.i18n import _l
+from portal.site import site, zone
+
+LICENCE = _l("Free to reuse, also commercially, if you name the source: Green Jiaxing "
+             "(Creative Commons Attribution 4.0, CC BY 4.0).")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    title: object
+    description: object
+    fields: tuple[tuple[str, object], ...]
+    rows: Callable[[], list[dict]]
+
+
+def _iso(value):
+    return value.astimezone(zone()).isoformat() if value else None
+
+
+def _events():
+    from portal.events.models import CANCELLED, PUBLISHED, Event
+
+    return [{"id": e.id, "title_zh": e.title_zh, "title_en": e.title_en,
+             "starts_at": _iso(e.starts_at), "ends_at": _iso(e.ends_at), "place": e.place,
+             "district": e.district, "capacity": e.capacity, "status": e.status,
+             "observance": e.observance_slug or ""}
+            for e in db.session.scalars(sa.select(Event).where(
+                Event.status.in_((PUBLISHED, CANCELLED))).order_by(Event.starts_at))]
+
+
+def _observances():
+    from portal.learn import services as learn
+    from portal.learn.observances import occurrence
+
+    year = datetime.now(zone()).year
+    rows = []
+    for o in learn.observances():
+        for y in (year, year + 1):
+            occ = occurrence(o, y)
+            rows.append({"slug": o.slug, "name_zh": o.zh, "name_en": o.en, "kind": o.kind,
+                         "year": y, "start": occ.start.isoformat() if occ else None,
+                         "end": occ.end.isoformat() if occ else None,
+                         "provisional": occ.provisional if occ else None})
+    return rows
+
+
+def _green_families():
+    from portal.households.models import Household
+    from portal.households.services import mask_name
+
+    return [{"name": mask_name(h.name) if h.show_on_wall and h.name else "",
+             "district": h.district, "year": h.named_on.year if h.named_on else None,
+             "status": h.status}
+            for h in db.session.scalars(sa.select(Household).where(
+                Household.status.in_(("named", "rectification"))).order_by(Household.named_on))]
+
+
+def _schools():
+    from portal.schools.models import School
+
+    return [{"slug": s.slug, "name_zh": s.name_zh, "name_en": s.name_en,
+             "district": s.district, "type": s.type, "green_level": s.green_level,
+             "green_year": s.green_year}
+            for s in db.session.scalars(sa.select(School).where(School.status == "verified")
+                                        .order_by(School.district, School.name_zh))]
+
+
+def _monthly():
+    from portal.events.models import CONFIRMED, Event, Signup
+    from portal.households.models import Household, MonthlyReport
+
+    table: dict[tuple[str, str], dict] = defaultdict(
+        lambda: {"households_registered": 0, "pledges_kept": 0, "signups": 0,
+                 "service_hours": 0.0})
+    for h in db.session.scalars(sa.select(Household)):
+        table[(f"{h.created_at.astimezone(zone()):%Y-%m}", h.district)][
+            "households_registered"] += 1
+    for report, district in db.session.execute(sa.select(MonthlyReport, Household.district)
+                                               .join(Household)):
+        table[(report.month, district)]["pledges_kept"] += len(report.kept)
+    for signup, event in db.session.execute(sa.select(Signup, Event).join(Event)):
+        key = (f"{signup.created_at.astimezone(zone()):%Y-%m}", event.district)
+        table[key]["signups"] += 1
+        if signup.status == CONFIRMED and signup.hours is not None:
+            table[(f"{event.starts_at.astimezone(zone()):%Y-%m}", event.district)][
+                "service_hours"] += float(signup.hours)
+    known = {d.code for d in site().divisions}
+    return [{"month": m, "district": d, **v} for (m, d), v in sorted(table.items())
+            if d in known]
+
+
+DATASETS = (
+    Dataset("events", _l("Events"), _l("Published and cancelled events: when, where, places."),
+            (("id", _l("number")), ("title_zh", _l("title in Chinese")),
+             ("title_en", _l("title in English")), ("starts_at", _l("start, ISO 8601")),
+             ("ends_at", _l("end, ISO 8601")), ("place", _l("place")),
+             ("district", _l("district code")), ("capacity", _l("places")),
+             ("status", _l("published or cancelled")),
+             ("observance", _l("observance day slug")) ), _events),
+    Dataset("observances", _l("Observance days"),
+            _l("This year's and next year's dates of the observance days."),
+            (("slug", _l("identifier")), ("name_zh", _l("name in Chinese")),
+             ("name_en", _l("name in English")), ("kind", _l("fixed, rule or announced")),
+             ("year", _l("year")), ("start", _l("first day")), ("end", _l("last day")),
+             ("provisional", _l("worked out from the rule, not yet announced"))), _observances),
+    Dataset("green-families", _l("Named green families"),
+            _l("Households recognised as green families: masked name (only if they chose to "
+               "appear publicly), district and year."),
+            (("name", _l("masked name, or empty")), ("district", _l("district code")),
+             ("year", _l("year named")), ("status", _l("named or rectification"))),
+            _green_families),
+    Dataset("schools", _l("Verified schools"),
+            _l("Schools verified on the portal and their recorded green-school status."),
+            (("slug", _l("identifier")), ("name_zh", _l("name in Chinese")),
+             ("name_en", _l("name in English")), ("district", _l("district code")),
+             ("type", _l("kind of school")), ("green_level", _l("green-school level")),
+             ("green_year", _l("year of the title"))), _schools),
+    Dataset("district-monthly", _l("Monthly figures per district"),
+            _l("Per month and district: households registered, pledges kept, sign-ups and "
+               "service hours."),
+            (("month", _l("YYYY-MM")), ("district", _l("district code")),
+             ("households_registered", _l("households registered that month")),
+             ("pledges_kept", _l("pledges reported kept for that month")),
+             ("signups", _l("event sign-ups made that month")),
+             ("service_hours", _l("service hours of events that month"))), _monthly),
+)
+
+
+def dataset(name: str) -> Dataset | None:
+    return next((d for d in DATASETS if d.name == name), None)

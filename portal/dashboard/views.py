@@ -1,0 +1,131 @@
+import json
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+
+from portal import charts, csvexport
+from portal.dashboard import bp, opendata, services
+from portal.i18n import _, current_locale
+from portal.site import site, zone
+
+
+def _csv(name: str, header: list[str], rows) -> Response:
+    return csvexport.response(name, header, rows)
+
+
+def _target_rows(locale: str) -> list[list]:
+    return [[p.target.key, p.target.text(locale), p.target.target, p.target.year,
+             "" if p.value is None else p.value,
+             "" if p.share is None else f"{p.share * 100:.1f}",
+             p.as_of.isoformat() if p.as_of else "", p.note] for p in services.progress()]
+
+
+def _district_rows() -> list[list]:
+    return [[d.code, d.label(), *[v[m] for m in services.HEADLINES]]
+            for d, v in services.by_district()]
+
+
+@bp.route("/dashboard")
+def overview():
+    locale = current_locale()
+    progress = services.progress()
+    return render_template(
+        "dashboard/overview.html", progress=progress, districts=services.by_district(),
+        headlines=services.headlines(), labels=services.headline_labels(),
+        metrics=services.HEADLINES, charts=charts,
+        now=datetime.now(zone()), locale=locale)
+
+
+@bp.route("/dashboard/<table>.csv")
+def table_csv(table: str):
+    locale = current_locale()
+    if table == "targets":
+        return _csv("targets", ["key", "label", "target", "year", "value", "share_percent",
+                                "as_of", "source"], _target_rows(locale))
+    if table == "districts":
+        return _csv("districts", ["district", "name", *services.HEADLINES], _district_rows())
+    abort(404)
+
+
+@bp.route("/dashboard/staff")
+def staff():
+    g.personal_data = True
+    return render_template("dashboard/staff.html", progress=services.progress(),
+                           schools=services.by_school(), districts=services.by_district(),
+                           labels=services.headline_labels(), metrics=services.HEADLINES,
+                           history={t.key: services.history_of(t.key)
+                                    for t in services.targets() if not t.live})
+
+
+@bp.route("/dashboard/staff/<table>.csv")
+def staff_csv(table: str):
+    if table == "schools":
+        return _csv("schools", ["slug", "name", "district", "published_activities"],
+                    [[s.slug, s.name_zh, s.district, v["published_activities"]]
+                     for s, v in services.by_school()])
+    abort(404)
+
+
+@bp.route("/dashboard/figures", methods=["POST"])
+def enter_figure():
+    from portal.accounts.forms import PostForm
+
+    if not PostForm().validate_on_submit():
+        abort(400)
+    try:
+        value = Decimal(request.form.get("value", "").strip())
+    except InvalidOperation:
+        value = None
+    try:
+        as_of = datetime.strptime(request.form.get("as_of", ""), "%Y-%m-%d").date()
+    except ValueError:
+        as_of = None
+    try:
+        services.enter_figure(request.form.get("key", ""), value, as_of,
+                              request.form.get("source", ""), g.principal)
+    except services.FigureError as err:
+        for message in err.fields.values():
+            flash(message, "error")
+    else:
+        flash(_("The figure is saved; the previous ones stay in its history."), "success")
+    return redirect(url_for("dashboard.staff"))
+
+
+@bp.route("/open-data")
+def open_data():
+    return render_template("dashboard/open_data.html", datasets=opendata.DATASETS,
+                           licence=opendata.LICENCE, now=datetime.now(zone()))
+
+
+@bp.route("/open-data/<name>.<fmt>")
+def dataset(name: str, fmt: str):
+    found = opendata.dataset(name)
+    if found is None or fmt not in ("csv", "json"):
+        abort(404)
+    rows = found.rows()
+    if fmt == "json":
+        body = json.dumps({"dataset": found.name, "generated_at": datetime.now(zone())
+                           .isoformat(), "licence": str(opendata.LICENCE),
+                           "fields": [f for f, _d in found.fields], "rows": rows},
+                          ensure_ascii=False, indent=1)
+        return Response(body, mimetype="application/json")
+    return _csv(found.name, [f for f, _d in found.fields],
+                [[r[f] if r[f] is not None else "" for f, _d in found.fields] for r in rows])
+
+
+@bp.app_template_global()
+def trend_points(trend) -> list[tuple[str, float]]:
+    return [(month[2:], float(value)) for month, value in trend]
+
+
+@bp.app_template_global()
+def target_value(value, unit: str) -> str:
+    from portal.i18n import format_number
+
+    if value is None:
+        return "—"
+    return f"{format_number(value)}%" if unit == "percent" else format_number(value)
+
+
+__all__ = ["site"]

@@ -194,3 +194,14 @@ def test_school_pages_are_accessible(library, library_server, page, lang):
     for path in ["/manage/schools", "/manage/moderation", f"/manage/moderation/{post_id}",
                  "/manage/audit"]:
         check_page(page, f"{library_server}{path}?lang={lang}", lang)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_dashboard_and_open_data_are_accessible(library, library_server, page, lang):
+    from tests.conftest import make_user
+
+    for path in ["/dashboard", "/open-data"]:
+        check_page(page, f"{library_server}{path}?lang={lang}", lang)
+    make_user(library, email="org@example.org", role="organizer")
+    login(page, library_server, "org@example.org")
+    check_page(page, f"{library_server}/dashboard/staff?lang={lang}", lang)

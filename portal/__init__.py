@@ -7,8 +7,15 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from portal.config import ROOT, instance_path_from_env, load_config
+
+
+class DatabaseId(IntegerConverter):
+    """At most 18 digits: always below 2**63, so a longer number matches no route (404)."""
+
+    regex = r"\d{1,18}"
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -20,6 +27,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_url_path="/static",
     )
     load_config(app, overrides)
+    # Route ids are database integers: a larger number in an address is simply not found
+    # (the default converter accepts any length, and the database would overflow).
+    app.url_map.converters["int"] = DatabaseId
 
     from portal import i18n, security
     from portal.extensions import csrf, db, login_manager, migrate

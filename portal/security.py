@@ -159,6 +159,8 @@ ACCESS: dict[str, Rule] = {
     "api.get_activity": PUBLIC,
     "api.approve_activity": STAFF,
     "api.reject_activity": STAFF,
+    "api.openapi": PUBLIC,
+    "api.docs": PUBLIC,
 }
 
 

@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api", __name__, url_prefix="/api/v1", template_folder="templates")
 
 
 def init_app(app) -> None:

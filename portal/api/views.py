@@ -49,7 +49,7 @@ def observances():
     from portal.learn.observances import occurrence
 
     raw = request.args.get("year") or str(date.today().year)
-    if not raw.isdigit() or not 1900 <= int(raw) <= 2200:
+    if not (raw.isascii() and raw.isdecimal()) or not 1900 <= int(raw) <= 2200:
         return json_error(400, _("Give a year between 1900 and 2200."), code="bad_year")
     year, locale = int(raw), current_locale()
     out = []
@@ -84,9 +84,12 @@ def _parse_day(name: str):
     if not raw:
         return None
     try:
-        return datetime.combine(date.fromisoformat(raw), datetime.min.time(), zone())
+        day = date.fromisoformat(raw)
     except ValueError:
         abort(400)
+    if not 1900 <= day.year <= 2200:
+        abort(400)
+    return datetime.combine(day, datetime.min.time(), zone())
 
 
 @bp.get("/events")
@@ -382,3 +385,30 @@ def approve_activity(activity_id: int):
 @bp.post("/activities/<int:activity_id>/reject")
 def reject_activity(activity_id: int):
     return _moderate(activity_id, False)
+
+
+# -- the API described ---------------------------------------------------------------------------
+
+# The blueprint is declared without a template folder; its one page (the docs) lives in
+# portal/api/templates/api/.  Set before any template is looked up (Flask reads it lazily).
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from portal.api.openapi import spec
+
+    return jsonify(spec())
+
+
+@bp.get("/docs")
+def docs():
+    from flask import render_template
+
+    from portal.api import openapi as described
+
+    document = described.spec()
+    schemas = described.schema_reference(document)
+    return render_template("api/docs.html", info=document["info"], version=document["openapi"],
+                           intro=described.paragraphs(document["info"]["description"]),
+                           operations=described.reference(document), schemas=schemas,
+                           schema_names={s["name"] for s in schemas})

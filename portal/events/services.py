@@ -66,6 +66,13 @@ class EventInput:
     errors: dict[str, str] = field(default_factory=dict)
 
 
+def _within_ten_years(when: datetime, now: datetime) -> bool:
+    try:
+        return now - timedelta(days=3660) < when < now + timedelta(days=3660)
+    except OverflowError:  # e.g. 9999-12-31T20:00-10:00 has no UTC equivalent
+        return False
+
+
 def validate(data: EventInput, now: datetime | None = None,
              creating: bool = True) -> dict[str, str]:
     """Field errors (translated) for an event; empty when it can be saved."""
@@ -73,6 +80,11 @@ def validate(data: EventInput, now: datetime | None = None,
 
     now = now or utcnow()
     errors = dict(data.errors)
+    for name in ("starts_at", "ends_at", "signup_deadline"):
+        when = getattr(data, name)
+        if when is not None and not _within_ten_years(when, now):
+            errors[name] = _("Give a date within ten years from now.")
+            setattr(data, name, None)
     if not (data.title_zh.strip() or data.title_en.strip()):
         errors["title_zh"] = _("Give the event a title in at least one language.")
     if data.starts_at is None:

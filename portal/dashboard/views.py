@@ -115,6 +115,11 @@ def dataset(name: str, fmt: str):
 
 
 @bp.app_template_global()
+def district_points(districts, metric: str) -> list[tuple[str, float]]:
+    return [(d.label()[:2], float(values[metric])) for d, values in districts]
+
+
+@bp.app_template_global()
 def trend_points(trend) -> list[tuple[str, float]]:
     return [(month[2:], float(value)) for month, value in trend]
 

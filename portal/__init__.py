@@ -13,9 +13,10 @@ from portal.config import ROOT, instance_path_from_env, load_config
 
 
 class DatabaseId(IntegerConverter):
-    """At most 18 digits: always below 2**63, so a longer number matches no route (404)."""
+    """At most 9 digits: always within a 32-bit database integer (PostgreSQL's ``integer``),
+    so a longer number matches no route and is simply not found (404)."""
 
-    regex = r"\d{1,18}"
+    regex = r"\d{1,9}"
 
 
 def create_app(overrides: dict | None = None) -> Flask:

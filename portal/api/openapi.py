@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
 PREFIX = "/api/v1"
-INT64_MAX = 2**63 - 1
+ID_MAX = 999_999_999  # route ids have at most 9 digits (portal.DatabaseId)
 
 # -- small builders ------------------------------------------------------------------------------
 
@@ -69,8 +69,8 @@ OPTIONAL_TOKEN = [{}, {"bearer": []}]  # public; a token, when sent, must be val
 
 def _int_path(name: str, what: str) -> dict:
     return {"name": name, "in": "path", "required": True, "description": f"The {what}'s id.",
-            "schema": {"type": "integer", "format": "int64", "minimum": 1,
-                       "maximum": INT64_MAX}}
+            "schema": {"type": "integer", "format": "int32", "minimum": 1,
+                       "maximum": ID_MAX}}
 
 
 LANG = {
@@ -725,7 +725,7 @@ def constraints(schema: dict) -> str:
     if "enum" in schema:
         parts.append("one of " + ", ".join(str(v) for v in schema["enum"]))
     for key, word in (("minimum", "≥"), ("maximum", "≤")):
-        if key in schema and not (key == "maximum" and schema[key] == INT64_MAX):
+        if key in schema and not (key == "maximum" and schema[key] == ID_MAX):
             parts.append(f"{word} {schema[key]}")
     if "minLength" in schema and schema["minLength"] > 1:
         parts.append(f"at least {schema['minLength']} characters")

@@ -192,7 +192,7 @@ def enter_figure(key: str, value: Decimal | None, as_of: date | None, source: st
     errors = {}
     if target is None:
         errors["key"] = _("This target does not take entered figures.")
-    if value is None or value < 0:
+    if value is None or not value.is_finite() or value < 0 or value >= Decimal("1e9"):
         errors["value"] = _("Enter a number of 0 or more.")
     elif target is not None and target.unit == "percent" and value > 100:
         errors["value"] = _("A share is at most 100.")

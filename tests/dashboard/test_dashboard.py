@@ -73,6 +73,7 @@ def test_staff_enter_figures_and_every_update_is_kept(app):
     ({"value": "-1"}, "不小于 0"), ({"value": "120"}, "最大为 100"),
     ({"as_of": "2999-01-01"}, "不能在未来"), ({"source": ""}, "数据来源"),
     ({"key": "provincial-green-families"}, "不接受人工录入"), ({"value": "abc"}, "不小于 0"),
+    ({"value": "1e30"}, "不小于 0"), ({"value": "NaN"}, "不小于 0"),
 ])
 def test_bad_figures_are_refused_with_a_message(app, form, problem):
     make_user(app, email="org@example.org", role="organizer")

@@ -1,8 +1,9 @@
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
+from portal import charts
 from portal.accounts.forms import PostForm
 from portal.extensions import db
-from portal.households import bp, chart, services
+from portal.households import bp, services
 from portal.households.catalogue import catalogue
 from portal.households.forms import (
     ApplyForm,
@@ -14,7 +15,8 @@ from portal.households.forms import (
 )
 from portal.households.models import Household
 from portal.households.services import HouseholdError
-from portal.i18n import _, current_locale
+from portal.i18n import _
+from portal.site import site
 
 
 def _mine() -> Household:
@@ -45,7 +47,10 @@ def mine():
     progress = services.progress(household)
     return render_template(
         "households/dashboard.html", household=household, progress=progress,
-        chart=chart.kept_rate_svg(progress.months, current_locale()),
+        chart=charts.bars([(r.month[2:], r.rate) for r in progress.months[-12:]],
+                          _("Share of pledges kept per month"), top=1.0,
+                          reference=float(site().green_family["min_kept_rate"]),
+                          percent_axis=True),
         eligibility=services.eligibility(household), catalogue=catalogue(),
         pledged={p.code for p in household.pledges}, months=services.reportable_months(),
         reported={r.month: set(r.kept) for r in household.reports},

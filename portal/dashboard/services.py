@@ -55,12 +55,14 @@ def targets() -> list[Target]:
 
 # -- live metrics ---------------------------------------------------------------------------
 
-def _month_ends(months: int = 12) -> list[tuple[str, datetime]]:
-    today = datetime.now(zone()).date().replace(day=1)
+def month_ends(months: int = 12, today: date | None = None) -> list[tuple[str, datetime]]:
+    """The last ``months`` calendar months, oldest first: ("YYYY-MM", start of next month)."""
+    today = today or datetime.now(zone()).date()
     out = []
-    for i in range(months - 1, -1, -1):
-        first = (today - timedelta(days=31 * i)).replace(day=1)
-        following = (first + timedelta(days=32)).replace(day=1)
+    for back in range(months - 1, -1, -1):
+        index = today.year * 12 + today.month - 1 - back
+        first = date(index // 12, index % 12 + 1, 1)
+        following = date((index + 1) // 12, (index + 1) % 12 + 1, 1)
         out.append((f"{first:%Y-%m}", datetime.combine(following, datetime.min.time(), zone())))
     return out
 
@@ -134,7 +136,7 @@ def progress() -> list[Progress]:
     entered = _latest_entered()
     for t in targets():
         if t.live:
-            trend = [(month, live_value(t.live, end)) for month, end in _month_ends()]
+            trend = [(month, live_value(t.live, end)) for month, end in month_ends()]
             out.append(Progress(t, live_value(t.live), datetime.now(zone()).date(),
                                 _("counted on this portal"), trend))
         else:

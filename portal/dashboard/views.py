@@ -7,7 +7,7 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from portal import charts, csvexport
 from portal.dashboard import bp, opendata, services
 from portal.i18n import _, current_locale
-from portal.site import site, zone
+from portal.site import zone
 
 
 def _csv(name: str, header: list[str], rows) -> Response:
@@ -133,4 +133,3 @@ def target_value(value, unit: str) -> str:
     return f"{format_number(value)}%" if unit == "percent" else format_number(value)
 
 
-__all__ = ["site"]

@@ -18,7 +18,6 @@ from portal.households.catalogue import catalogue
 from portal.households.models import (
     APPROVED,
     NAMED,
-    NONE,
     PENDING,
     RECTIFY,
     REJECTED,
@@ -508,4 +507,3 @@ def register_personal_data() -> None:
     register("household", _export, _erase)
 
 
-__all__ = ["NONE", "REVOKED"]

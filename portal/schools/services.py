@@ -484,7 +484,6 @@ def published_count() -> int:
         Activity.status == PUBLISHED, Activity.hidden.is_(False))) or 0
 
 
-__all__ = ["VERIFIED", "REJECTED"]
 
 
 # -- personal data ---------------------------------------------------------------------------

@@ -158,3 +158,13 @@ def test_monthly_aggregates_per_district(app):
     rows = json.loads(app.test_client().get("/open-data/district-monthly.json").data)["rows"]
     row = next(r for r in rows if r["district"] == "pinghu" and r["month"] == month)
     assert row["households_registered"] == 1 and row["pledges_kept"] == 1
+
+
+@pytest.mark.parametrize("today", [date(2027, 3, 1), date(2026, 12, 31), date(2027, 1, 15)])
+def test_trends_cover_twelve_consecutive_calendar_months(app, today):
+    with app.app_context():
+        months = [m for m, _end in dash.month_ends(today=today)]
+    assert len(months) == 12 == len(set(months)) and months[-1] == f"{today:%Y-%m}"
+    for earlier, later in zip(months, months[1:], strict=False):
+        year, month = map(int, earlier.split("-"))
+        assert later == (f"{year + 1}-01" if month == 12 else f"{year}-{month + 1:02d}")

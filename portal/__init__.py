@@ -52,10 +52,22 @@ def create_app(overrides: dict | None = None) -> Flask:
             if engine.dialect.name == "sqlite":
                 configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
-    from portal import accounts, api, core, dashboard, events, households, learn, schools, search
+    from portal import (
+        accounts,
+        api,
+        core,
+        dashboard,
+        events,
+        households,
+        jobs,
+        learn,
+        schools,
+        search,
+    )
 
     core.init_app(app)
     accounts.init_app(app)  # registers load_principal: must come before access checks
+    jobs.init_app(app)
     search.init_app(app)
     learn.init_app(app)
     events.init_app(app)

@@ -59,8 +59,21 @@ class Defaults:
     MAIL_SMTP_USER: str | None = None
     MAIL_SMTP_PASSWORD: str | None = None
     MAIL_SMTP_STARTTLS = True
+    MAIL_SMTP_TIMEOUT = 20  # seconds; only the job worker ever waits for it
     # Absolute base URL used in mails (links); falls back to the request's host.
     BASE_URL: str | None = None
+
+    # Jobs (portal/jobs): the worker's batch, lease, retries and retention.
+    JOBS_BATCH_SIZE = 20
+    JOBS_POLL_SECONDS = 1.0
+    JOBS_LEASE_SECONDS = 300  # a job whose worker died is claimable again after this
+    JOBS_MAX_ATTEMPTS = 8  # then the job is dead and listed for admins
+    JOBS_BACKOFF_SECONDS = 30  # first retry after 15–30 s, doubling each time …
+    JOBS_BACKOFF_MAX_SECONDS = 6 * 3600  # … up to 3–6 hours
+    JOBS_KEEP_DONE_DAYS = 7
+    JOBS_CLAIM_LOCKING = True  # False only for the control test: workers may collide
+    # Reminders for tomorrow's events are mailed from this hour (site time) on.
+    EVENTS_REMINDER_HOUR = 10
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
@@ -73,10 +86,12 @@ def _coerce(value: str):
         return True
     if lowered in {"0", "false", "no", "off", ""}:
         return False
-    try:
-        return int(value)
-    except ValueError:
-        return value
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
 
 
 # Environment variables whose values are always strings, never coerced.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -75,18 +77,92 @@ def configure_sqlite(engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
-def begin_write(session) -> None:
-    """Start the session's transaction as a writer.
+class UnitOfWork:
+    """One change to the database: committed as a whole or not at all.
 
-    On SQLite this is ``BEGIN IMMEDIATE``: the write lock is taken (waiting up to the busy
-    timeout) before anything is read, so a read-then-write transaction can neither fail with
-    "database is locked" half-way nor act on a stale read.  On PostgreSQL it is a no-op; use
-    row locks (``with_for_update``) or atomic statements there.  Call it first thing in a
-    transaction.
+    ``after_commit(fn)`` registers work for after a successful commit (never run when the
+    change is rolled back).  Side effects that must not be lost are not after-commit
+    callbacks but jobs (``portal.jobs.enqueue``), written in the same transaction.
     """
-    session = session() if callable(getattr(session, "registry", None)) else session
+
+    def __init__(self, session):
+        self.session = session
+        self._after: list[Callable[[], None]] = []
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        self._after.append(fn)
+
+    def _run_after_commit(self) -> None:
+        from flask import current_app
+
+        for fn in self._after:
+            try:
+                fn()
+            except Exception:  # the change is committed; a callback cannot undo it
+                current_app.logger.exception("after-commit callback failed")
+
+
+def _session(session=None):
+    from portal.extensions import db
+
+    session = session if session is not None else db.session
+    return session() if callable(getattr(session, "registry", None)) else session
+
+
+def current_unit(session=None) -> UnitOfWork | None:
+    """The unit of work the session is in, if any."""
+    return _session(session).info.get("unit_of_work")
+
+
+@contextmanager
+def writing(session=None, *, immediate: bool = True) -> Iterator[UnitOfWork]:
+    """The one way to change the database::
+
+        with writing() as uow:
+            ...  # read, decide, write; raise a RuleError to change nothing
+
+    Starts the write transaction (``BEGIN IMMEDIATE`` on SQLite: the write lock is taken,
+    waiting up to the busy timeout, before anything is read, so a read-then-write can neither
+    fail half-way with "database is locked" nor act on a stale read; a plain ``BEGIN`` on
+    PostgreSQL, where services use row locks or atomic statements), commits when the block
+    ends, rolls back on *any* exception, then runs the after-commit callbacks.  A ``writing()``
+    inside another joins it: the outer one commits.  Slow pure work (hashing, rendering,
+    re-encoding) belongs before the block, not inside it.  ``immediate=False`` (a deferred
+    SQLite transaction) exists only for the control tests that show what the lock prevents.
+    """
+    session = _session(session)
+    outer = session.info.get("unit_of_work")
+    if outer is not None:
+        yield outer
+        return
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
-            raise RuntimeError("begin_write() must start its transaction, not join one")
-        session.commit()  # ends a read-only transaction (e.g. the one loading current_user)
-    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            raise RuntimeError("unsaved changes outside a unit of work")
+        session.rollback()  # ends a read-only transaction (e.g. the one loading current_user)
+    uow = UnitOfWork(session)
+    session.info["unit_of_work"] = uow
+    try:
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE" if immediate else ""})
+        yield uow
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.info.pop("unit_of_work", None)
+    uow._run_after_commit()
+
+
+def discard(session=None) -> None:
+    """Throw away what the session holds after a failure outside a unit of work (a read that
+    failed leaves a PostgreSQL transaction unusable until it is rolled back)."""
+    _session(session).rollback()
+
+
+def end_read(session=None) -> None:
+    """End a read-only transaction (no snapshot or SQLite read lock held while waiting)."""
+    session = _session(session)
+    if session.info.get("unit_of_work") is None and session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("unsaved changes outside a unit of work")
+        session.rollback()

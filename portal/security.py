@@ -51,6 +51,9 @@ ACCESS: dict[str, Rule] = {
     "core.home": PUBLIC,
     "core.privacy": PUBLIC,
     "core.healthz": PUBLIC,
+    # jobs
+    "jobs.dead_jobs": roles(ADMIN),
+    "jobs.retry_dead": roles(ADMIN),
     # accounts
     "accounts.register": PUBLIC,
     "accounts.login": PUBLIC,

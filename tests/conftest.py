@@ -200,8 +200,19 @@ def sign_in(client, email="user@example.org", password=PASSWORD, remember=False,
     return client.post("/login" + (f"?lang={lang}" if lang else ""), data=data)
 
 
-def outbox(app) -> list:
-    """Messages in the file outbox, oldest first, parsed."""
+def run_jobs(app, only=None) -> int:
+    """What the job worker would do now: run every due job (no periodic scheduling)."""
+    from portal.jobs.services import work
+
+    with app.app_context():
+        return work(burst=True, schedule=False, only=only)
+
+
+def outbox(app, run: bool = True) -> list:
+    """Messages in the file outbox, oldest first, parsed; by default after the job worker has
+    sent what is due (``run=False``: only what has been sent so far)."""
+    if run:
+        run_jobs(app)
     from email import policy
     from email.parser import BytesParser
 

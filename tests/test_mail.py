@@ -7,7 +7,7 @@ from email.parser import BytesParser
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import csrf_token, make_user, outbox
+from tests.conftest import csrf_token, make_user, outbox, run_jobs
 
 
 class Inbox:
@@ -38,6 +38,8 @@ def test_mail_goes_through_smtp_when_configured(make_app, smtp_server):
     client = app.test_client()
     client.post("/password/forgot", data={"email": "user@example.org",
                                           "csrf_token": csrf_token(client, "/password/forgot")})
+    assert inbox.messages == []  # the request only wrote a job
+    run_jobs(app)
     [envelope] = inbox.messages
     assert envelope.rcpt_tos == ["user@example.org"]
     message = BytesParser(policy=policy.default).parsebytes(envelope.content)

@@ -4,7 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from portal.accounts import services
-from portal.accounts.services import AccountError
+from portal.rules import RuleError
 from portal.security import ROLES
 
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -31,7 +31,7 @@ def create(email, role, display_name, password_stdin):
     try:
         user = services.register(email, display_name or email.split("@")[0], password,
                                  consent=True, role=role)
-    except AccountError as err:
+    except RuleError as err:
         raise click.ClickException(err.message) from None
     click.echo(f"created {user.email} ({user.role})")
 

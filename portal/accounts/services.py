@@ -1,6 +1,6 @@
 """Account rules: registration, sign-in and lockout, sessions, passwords, tokens, my data.
 
-Tested without HTTP.  Views call these and turn ``AccountError`` into messages.
+Tested without HTTP.  Views call these and turn ``RuleError`` into messages.
 """
 
 from __future__ import annotations
@@ -20,22 +20,20 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
 
-from portal import mail
+from portal import jobs, links, mail
 from portal.accounts.models import ApiToken, LoginSession, LoginThrottle, PasswordReset, User
-from portal.db import begin_write, utcnow
+from portal.db import end_read, utcnow, writing
 from portal.extensions import db
 from portal.i18n import _, _l
+from portal.rules import RuleError
 from portal.security import CITIZEN, ROLES
 from portal.site import site
 
+RESET_MAIL_JOB = "accounts.reset_mail"
 
-class AccountError(Exception):
-    """A rule said no.  ``message`` is translated; ``code`` is stable for the API."""
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+def _refused(code: str, message: str, status: int = 422) -> RuleError:
+    return RuleError(code, message, status)
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -68,11 +66,6 @@ def _check(stored_hash: str, password: str) -> tuple[bool, str | None]:
     return True, hasher.hash(password) if hasher.check_needs_rehash(stored_hash) else None
 
 
-def verify_password(user: User, password: str) -> bool:
-    ok, new_hash = _check(user.password_hash, password)
-    if new_hash:
-        user.password_hash = new_hash
-    return ok
 
 
 @lru_cache(maxsize=1)
@@ -104,44 +97,42 @@ def get_by_email(email: str) -> User | None:
 def register(email: str, display_name: str, password: str, consent: bool,
              locale: str | None = None, role: str = CITIZEN) -> User:
     if not consent:
-        raise AccountError("consent_required",
-                           _("Please read and accept the privacy notice to register."))
+        raise _refused("consent_required",
+                       _("Please read and accept the privacy notice to register."))
     problem = password_problem(password, email)
     if problem:
-        raise AccountError("weak_password", problem)
+        raise _refused("weak_password", problem)
     if role not in ROLES:
-        raise AccountError("unknown_role", _("Unknown role."))
+        raise _refused("unknown_role", _("Unknown role."))
+    taken = RuleError("email_taken", _("An account with this e-mail address already exists."))
     if get_by_email(email) is not None:
-        raise AccountError("email_taken", _("An account with this e-mail address already exists."))
-    begin_write(db.session)
+        raise taken
+    password_hash = hash_password(password)  # slow: before the write lock is taken
     now = utcnow()
-    user = User(email=normalise_email(email), display_name=display_name.strip(),
-                password_hash=hash_password(password), role=role, locale=locale,
-                privacy_version=site().privacy_notice_version, privacy_consented_at=now,
-                created_at=now)
-    db.session.add(user)
     try:
-        db.session.commit()
+        with writing():
+            user = User(email=normalise_email(email), display_name=display_name.strip(),
+                        password_hash=password_hash, role=role, locale=locale,
+                        privacy_version=site().privacy_notice_version,
+                        privacy_consented_at=now, created_at=now)
+            db.session.add(user)
+            db.session.flush()
     except sa.exc.IntegrityError:  # the same address registered at the same moment
-        db.session.rollback()
-        raise AccountError("email_taken",
-                           _("An account with this e-mail address already exists.")) from None
+        raise taken from None
     return user
 
 
 def set_role(user: User, role: str) -> None:
     if role not in ROLES:
-        raise AccountError("unknown_role", _("Unknown role."))
-    begin_write(db.session)
-    user.role = role
-    db.session.commit()
+        raise _refused("unknown_role", _("Unknown role."))
+    with writing():
+        user.role = role
 
 
 def set_locale(user: User, locale: str) -> None:
     if user.locale != locale:
-        begin_write(db.session)
-        user.locale = locale
-        db.session.commit()
+        with writing():
+            user.locale = locale
 
 
 # -- sign-in and lockout --------------------------------------------------------------------
@@ -189,15 +180,15 @@ def record_failure(key: str, now: datetime | None = None) -> None:
                 else_=t.c.locked_until),
         },
     )
-    db.session.execute(stmt)
-    db.session.commit()
+    with writing():
+        db.session.execute(stmt)
 
 
 _DUMMY_HASH: str | None = None
 
 
 def authenticate(email: str, password: str) -> User:
-    """The user with this e-mail and password, or ``AccountError``.
+    """The user with this e-mail and password, or ``RuleError``.
 
     The messages never tell whether the address has an account: unknown addresses are
     throttled and locked exactly like known ones, and take the same hashing time.
@@ -206,11 +197,11 @@ def authenticate(email: str, password: str) -> User:
     key = _throttle_key(email)
     if _locked(key, now):
         minutes = int(current_app.config["LOGIN_LOCKOUT"].total_seconds() // 60)
-        raise AccountError("locked", _("Too many failed sign-ins. Please try again in "
-                                       "%(minutes)d minutes.", minutes=minutes))
+        raise RuleError("locked", _("Too many failed sign-ins. Please try again in "
+                                    "%(minutes)d minutes.", minutes=minutes), 429)
     user = get_by_email(email)
     stored_hash = user.password_hash if user is not None else None
-    db.session.rollback()  # no transaction (and no SQLite snapshot) held while hashing
+    end_read()  # no transaction (and no SQLite snapshot) held while hashing
     if user is None:
         _verify_dummy(password)  # same cost as a real check
         ok, new_hash = False, None
@@ -218,12 +209,11 @@ def authenticate(email: str, password: str) -> User:
         ok, new_hash = _check(stored_hash, password)
     if not ok:
         record_failure(key, now)
-        raise AccountError("invalid", _("The e-mail address or password is not correct."))
-    begin_write(db.session)
-    if new_hash:
-        user.password_hash = new_hash
-    forget_failures(email)
-    db.session.commit()
+        raise RuleError("invalid", _("The e-mail address or password is not correct."), 401)
+    with writing():
+        if new_hash:
+            user.password_hash = new_hash
+        forget_failures(email)
     return user
 
 
@@ -243,12 +233,12 @@ def start_session(user: User, remember: bool) -> str:
     cfg = current_app.config
     lifetime = cfg["REMEMBER_COOKIE_DURATION"] if remember else cfg["SESSION_LIFETIME"]
     raw = secrets.token_urlsafe(32)
-    begin_write(db.session)
-    db.session.execute(sa.delete(LoginSession).where(LoginSession.user_id == user.id,
-                                                     LoginSession.expires_at <= now))
-    db.session.add(LoginSession(user_id=user.id, token_hash=token_hash(raw), remember=remember,
-                                created_at=now, expires_at=now + lifetime))
-    db.session.commit()
+    with writing():
+        db.session.execute(sa.delete(LoginSession).where(LoginSession.user_id == user.id,
+                                                         LoginSession.expires_at <= now))
+        db.session.add(LoginSession(user_id=user.id, token_hash=token_hash(raw),
+                                    remember=remember, created_at=now,
+                                    expires_at=now + lifetime))
     user.session_token = raw
     return raw
 
@@ -265,10 +255,9 @@ def user_for_session(raw: str) -> User | None:
 
 def end_session(raw: str | None) -> None:
     if raw:
-        begin_write(db.session)
-        db.session.execute(
-            sa.delete(LoginSession).where(LoginSession.token_hash == token_hash(raw)))
-        db.session.commit()
+        with writing():
+            db.session.execute(
+                sa.delete(LoginSession).where(LoginSession.token_hash == token_hash(raw)))
 
 
 def end_other_sessions(user: User, keep_raw: str | None) -> None:
@@ -280,36 +269,60 @@ def end_other_sessions(user: User, keep_raw: str | None) -> None:
 
 # -- passwords ------------------------------------------------------------------------------
 
+def _password_checked(user: User, password: str, message: str) -> None:
+    """Raise unless ``password`` is the user's (hashing happens outside any transaction)."""
+    stored = user.password_hash
+    end_read()
+    ok, _new_hash = _check(stored, password)
+    if not ok:
+        raise _refused("wrong_password", message)
+
+
 def change_password(user: User, current: str, new: str) -> None:
-    begin_write(db.session)
-    if not verify_password(user, current):
-        raise AccountError("wrong_password", _("Your current password is not correct."))
+    _password_checked(user, current, _("Your current password is not correct."))
     problem = password_problem(new, user.email)
     if problem:
-        raise AccountError("weak_password", problem)
-    user.password_hash = hash_password(new)
-    end_other_sessions(user, user.session_token)
-    db.session.commit()
+        raise _refused("weak_password", problem)
+    new_hash = hash_password(new)
+    with writing():
+        user.password_hash = new_hash
+        end_other_sessions(user, user.session_token)
 
 
 RESET_SUBJECT = _l("Reset your Green Jiaxing password")
 
 
-def request_password_reset(email: str, link_for: Callable[[str], str]) -> None:
-    """Mail a single-use reset link if the address has an account; silently do nothing if not."""
+def request_password_reset(email: str) -> None:
+    """Mail a single-use reset link if the address has an account; silently do nothing if not.
+    The mail is a job of the same unit of work as the link."""
     user = get_by_email(email)
     if user is None:
         return
     now = utcnow()
     raw = secrets.token_urlsafe(32)
-    begin_write(db.session)
-    db.session.execute(sa.delete(PasswordReset).where(PasswordReset.user_id == user.id))
-    db.session.add(PasswordReset(user_id=user.id, token_hash=token_hash(raw), created_at=now,
-                                 expires_at=now + current_app.config["PASSWORD_RESET_VALID_FOR"]))
-    db.session.commit()
+    with writing():
+        db.session.execute(sa.delete(PasswordReset).where(PasswordReset.user_id == user.id))
+        reset = PasswordReset(user_id=user.id, token_hash=token_hash(raw), created_at=now,
+                              expires_at=now + current_app.config["PASSWORD_RESET_VALID_FOR"])
+        db.session.add(reset)
+        db.session.flush()
+        jobs.enqueue(RESET_MAIL_JOB, {"reset": reset.id, "token": raw})
+
+
+def send_reset_mail(payload: dict) -> None:
+    """The job: mail the link, unless it has been used, replaced or has expired meanwhile.
+    (The raw token lives only in this job's payload, which is forgotten once it ran.)"""
+    reset = db.session.get(PasswordReset, payload["reset"])
+    if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
+        return
+    user = db.session.get(User, reset.user_id)
     minutes = int(current_app.config["PASSWORD_RESET_VALID_FOR"].total_seconds() // 60)
     mail.send_template(user.email, user.locale, RESET_SUBJECT, "accounts/mail/reset.txt",
-                       user=user, link=link_for(raw), minutes=minutes)
+                       user=user, minutes=minutes,
+                       link=links.absolute("accounts.reset_password", token=payload["token"]))
+
+
+jobs.register(RESET_MAIL_JOB, send_reset_mail, scrub=True, label=_l("Password reset mail"))
 
 
 def valid_reset(raw: str) -> PasswordReset | None:
@@ -321,27 +334,32 @@ def valid_reset(raw: str) -> PasswordReset | None:
 
 
 def reset_password(raw: str, new: str) -> User:
-    begin_write(db.session)
+    def invalid():
+        return RuleError("invalid_link", _("This link is invalid or has expired. "
+                                           "Please ask for a new one."), 404)
+
     row = valid_reset(raw)
     if row is None:
-        raise AccountError("invalid_link", _("This link is invalid or has expired. "
-                                             "Please ask for a new one."))
-    user = db.session.get(User, row.user_id)
-    problem = password_problem(new, user.email)
+        raise invalid()
+    problem = password_problem(new, db.session.get(User, row.user_id).email)
     if problem:
-        raise AccountError("weak_password", problem)
-    # Mark it used with a guarded UPDATE so that two simultaneous uses cannot both succeed.
-    used = db.session.execute(
-        sa.update(PasswordReset).where(PasswordReset.id == row.id,
-                                       PasswordReset.used_at.is_(None)).values(used_at=utcnow()))
-    if used.rowcount != 1:
-        db.session.rollback()
-        raise AccountError("invalid_link", _("This link is invalid or has expired. "
-                                             "Please ask for a new one."))
-    user.password_hash = hash_password(new)
-    end_other_sessions(user, None)
-    forget_failures(user.email)
-    db.session.commit()
+        raise _refused("weak_password", problem)
+    new_hash = hash_password(new)  # slow: before the write lock is taken
+    with writing():
+        row = valid_reset(raw)
+        if row is None:
+            raise invalid()
+        user = db.session.get(User, row.user_id)
+        # A guarded UPDATE, so that two simultaneous uses cannot both succeed.
+        used = db.session.execute(
+            sa.update(PasswordReset).where(PasswordReset.id == row.id,
+                                           PasswordReset.used_at.is_(None))
+            .values(used_at=utcnow()))
+        if used.rowcount != 1:
+            raise invalid()
+        user.password_hash = new_hash
+        end_other_sessions(user, None)
+        forget_failures(user.email)
     return user
 
 
@@ -352,21 +370,19 @@ TOKEN_PREFIX = "gj_"  # noqa: S105  (a public marker, not a secret)
 
 def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    begin_write(db.session)
-    token = ApiToken(user_id=user.id, name=(name or "").strip()[:80] or "API",
-                     token_hash=token_hash(raw), prefix=raw[:10], created_at=utcnow())
-    db.session.add(token)
-    db.session.commit()
+    with writing():
+        token = ApiToken(user_id=user.id, name=(name or "").strip()[:80] or "API",
+                         token_hash=token_hash(raw), prefix=raw[:10], created_at=utcnow())
+        db.session.add(token)
     return token, raw
 
 
 def revoke_api_token(user: User, token_id: int) -> None:
-    begin_write(db.session)
-    deleted = db.session.execute(sa.delete(ApiToken).where(ApiToken.id == token_id,
-                                                           ApiToken.user_id == user.id))
-    db.session.commit()
-    if deleted.rowcount != 1:
-        raise AccountError("not_found", _("This token does not exist."))
+    with writing():
+        deleted = db.session.execute(sa.delete(ApiToken).where(ApiToken.id == token_id,
+                                                               ApiToken.user_id == user.id))
+        if deleted.rowcount != 1:
+            raise RuleError("not_found", _("This token does not exist."), 404)
 
 
 def user_for_api_token(raw: str) -> User | None:
@@ -385,16 +401,15 @@ def user_for_api_token(raw: str) -> User | None:
 
 
 def _touch_token(token_id: int, now: datetime) -> None:
-    db.session.commit()  # end the read transaction: the UPDATE below starts a fresh one
     try:
-        db.session.execute(sa.update(ApiToken).where(
-            ApiToken.id == token_id,
-            sa.or_(ApiToken.last_used_at.is_(None),
-                   ApiToken.last_used_at < now - timedelta(seconds=60)))
-            .values(last_used_at=now))
-        db.session.commit()
+        with writing():
+            db.session.execute(sa.update(ApiToken).where(
+                ApiToken.id == token_id,
+                sa.or_(ApiToken.last_used_at.is_(None),
+                       ApiToken.last_used_at < now - timedelta(seconds=60)))
+                .values(last_used_at=now))
     except sa.exc.OperationalError:
-        db.session.rollback()
+        pass  # the database is busy: the owner's "last used" can wait for the next minute
 
 
 # -- my data --------------------------------------------------------------------------------
@@ -446,13 +461,13 @@ def export_data(user: User) -> dict:
 
 
 def delete_account(user: User, password: str) -> None:
-    begin_write(db.session)
-    if not verify_password(user, password):
-        raise AccountError("wrong_password", _("Your password is not correct."))
+    """Every feature's eraser and the deletion run in one unit of work; the development
+    outbox's copies of mail to the person go after the commit."""
+    _password_checked(user, password, _("Your password is not correct."))
     email = user.email
-    for part in reversed(_PERSONAL_DATA):
-        part.erase(user)
-    db.session.delete(user)
-    db.session.commit()
-    # Copies of mail sent to them in the development outbox are derived data too.
-    mail.erase_outbox_for(email)
+    with writing() as uow:
+        user = db.session.get(User, user.id)
+        for part in reversed(_PERSONAL_DATA):
+            part.erase(user)
+        db.session.delete(user)
+        uow.after_commit(lambda: mail.erase_outbox_for(email))

@@ -16,8 +16,8 @@ from portal.accounts.forms import (
     ResetPasswordForm,
     TokenForm,
 )
-from portal.accounts.services import AccountError
 from portal.i18n import _, _l, current_locale
+from portal.rules import RuleError
 from portal.site import site
 
 
@@ -47,7 +47,7 @@ def register():
         try:
             user = services.register(form.email.data, form.display_name.data, form.password.data,
                                      consent=form.consent.data, locale=current_locale())
-        except AccountError as err:
+        except RuleError as err:
             field_errors = form.email.errors if err.code == "email_taken" else form.form_errors
             field_errors.append(err.message)
         else:
@@ -69,7 +69,7 @@ def login():
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.email.data, form.password.data)
-        except AccountError as err:
+        except RuleError as err:
             form.form_errors.append(err.message)
             status = 429 if err.code == "locked" else 401
         else:
@@ -102,7 +102,7 @@ def change_password():
     if form.validate_on_submit():
         try:
             services.change_password(current_user, form.current.data, form.password.data)
-        except AccountError as err:
+        except RuleError as err:
             form.current.errors.append(err.message)
         else:
             flash(_("Your password has been changed. Other devices have been signed out."),
@@ -128,7 +128,7 @@ def revoke_token(token_id: int):
     if PostForm().validate_on_submit():
         try:
             services.revoke_api_token(current_user, token_id)
-        except AccountError as err:
+        except RuleError as err:
             flash(err.message, "error")
         else:
             flash(_("The token has been revoked."), "success")
@@ -160,7 +160,7 @@ def delete_account():
     if form.validate_on_submit():
         try:
             services.delete_account(current_user, form.password.data)
-        except AccountError as err:
+        except RuleError as err:
             form.password.errors.append(err.message)
         else:
             logout_user()
@@ -174,9 +174,7 @@ def delete_account():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(
-            form.email.data,
-            lambda raw: url_for("accounts.reset_password", token=raw, _external=True))
+        services.request_password_reset(form.email.data)
         return render_template("accounts/forgot_sent.html")
     return render_template("accounts/forgot.html", form=form), 400 if form.errors else 200
 
@@ -189,7 +187,7 @@ def reset_password(token: str):
     if form.validate_on_submit():
         try:
             services.reset_password(token, form.password.data)
-        except AccountError as err:
+        except RuleError as err:
             form.password.errors.append(err.message)
         else:
             flash(_("Your password has been set. Please sign in."), "success")

@@ -3,6 +3,7 @@ from flask import abort, current_app, g, jsonify, request
 from portal.api import bp
 from portal.core.errors import json_error
 from portal.i18n import _, current_locale
+from portal.rules import RuleError
 from portal.search import QueryError, search
 from portal.search.views import ERRORS, parse_args
 from portal.security import current_principal
@@ -174,10 +175,9 @@ def create_event():
         min_age=integer("min_age"), notes=text("notes"), errors=dict(errors))
     try:
         created = services.create_event(current_principal(), data, publish=True)
-    except services.ValidationFailed as err:
-        return json_error(422, _("Some of what you sent is not valid."), code="invalid",
-                          fields={k.replace("title_zh", "title"): v
-                                  for k, v in err.errors.items()})
+    except RuleError as err:  # the API calls the Chinese title plain "title"
+        err.fields = {k.replace("title_zh", "title"): v for k, v in err.fields.items()}
+        raise
     return jsonify(_event_json(created)), 201
 
 
@@ -185,10 +185,7 @@ def create_event():
 def signup(event_id: int):
     from portal.events import services
 
-    try:
-        result = services.sign_up(current_principal(), event_id)
-    except services.EventError as err:
-        return json_error(err.status, err.message, code=err.code)
+    result = services.sign_up(current_principal(), event_id)
     body = {"status": result.signup.status}
     if result.position is not None:
         body["position"] = result.position
@@ -199,10 +196,7 @@ def signup(event_id: int):
 def cancel_signup(event_id: int):
     from portal.events import services
 
-    try:
-        services.cancel_signup(current_principal(), event_id)
-    except services.EventError as err:
-        return json_error(err.status, err.message, code=err.code)
+    services.cancel_signup(current_principal(), event_id)
     return jsonify({"status": "cancelled"})
 
 
@@ -218,11 +212,6 @@ def _household_json(household) -> dict:
             "reports": [{"month": r.month, "kept": r.kept, "kept_rate": round(r.rate, 3)}
                         for r in household.reports],
             "streak": progress.streak, "estimated_co2_kg": float(progress.savings_kg)}
-
-
-def _rule_error(err):
-    """A feature's rule said no (HouseholdError, SchoolError): its status, code and fields."""
-    return json_error(err.status, err.message, code=err.code, fields=err.fields)
 
 
 def _my_household():
@@ -261,10 +250,7 @@ def create_household():
                              town=str(body.get("town") or ""), members=members,
                              phone=body.get("phone") if isinstance(body.get("phone"), str)
                              else None)
-    try:
-        created = hh.register(current_principal(), data)
-    except hh.HouseholdError as err:
-        return _rule_error(err)
+    created = hh.register(current_principal(), data)
     return jsonify(_household_json(created)), 201
 
 
@@ -277,10 +263,7 @@ def household_pledges():
     codes = body.get("codes") if isinstance(body, dict) else None
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
         return json_error(422, _("Send {\"codes\": [...]}."), code="invalid")
-    try:
-        hh.set_pledges(household, codes)
-    except hh.HouseholdError as err:
-        return _rule_error(err)
+    hh.set_pledges(household, codes)
     return jsonify(_household_json(household))
 
 
@@ -296,10 +279,7 @@ def household_report():
     if not isinstance(kept, list) or not all(isinstance(c, str) for c in kept):
         return json_error(422, _("Send {\"month\": \"YYYY-MM\", \"kept\": [...]}."),
                           code="invalid")
-    try:
-        row = hh.report(household, str(body.get("month") or ""), kept)
-    except hh.HouseholdError as err:
-        return _rule_error(err)
+    row = hh.report(household, str(body.get("month") or ""), kept)
     return jsonify({"month": row.month, "kept": row.kept, "kept_rate": round(row.rate, 3)}), 201
 
 
@@ -339,14 +319,11 @@ def create_activity(slug: str):
     topics = body.get("topics") or []
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
         topics = ["?"]
-    try:
-        post = schools.save_activity(user, school, schools.ActivityInput(
-            str(body.get("title") or ""), str(body.get("body") or ""), when, topics))
-        # Posting through the API is the editor's confirmation that no pupil can be
-        # identified without a guardian's consent (documented in the API description).
-        post = schools.submit(user, post.id, consent=True)
-    except schools.SchoolError as err:
-        return _rule_error(err)
+    post = schools.save_activity(user, school, schools.ActivityInput(
+        str(body.get("title") or ""), str(body.get("body") or ""), when, topics))
+    # Posting through the API is the editor's confirmation that no pupil can be identified
+    # without a guardian's consent (documented in the API description).
+    post = schools.submit(user, post.id, consent=True)
     return jsonify({"id": post.id, "status": "submitted"}), 201
 
 
@@ -367,13 +344,10 @@ def _moderate(activity_id: int, approve: bool):
 
     body = request.get_json(silent=True) or {}
     reason = body.get("reason", "") if isinstance(body, dict) else ""
-    try:
-        if approve:
-            post = schools.approve(activity_id, current_principal())
-        else:
-            post = schools.reject(activity_id, current_principal(), str(reason or ""))
-    except schools.SchoolError as err:
-        return _rule_error(err)
+    if approve:
+        post = schools.approve(activity_id, current_principal())
+    else:
+        post = schools.reject(activity_id, current_principal(), str(reason or ""))
     return jsonify(_activity_json(post))
 
 

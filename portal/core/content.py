@@ -52,10 +52,9 @@ def sync(content_dir: str | None = None) -> dict[str, dict[str, int]]:
 
     Every loader reads and checks first; if any file has a problem, nothing is written and
     ``ContentProblems`` lists them all.  Otherwise every change is applied and committed in
-    one transaction, and the search index follows (its failure only delays the index).
+    one unit of work, with the index jobs for the records that changed.
     """
-    from portal import search
-    from portal.extensions import db
+    from portal.db import writing
 
     folder = content_dir or current_app.config["CONTENT_DIR"]
     plans, problems = [], []
@@ -66,15 +65,9 @@ def sync(content_dir: str | None = None) -> dict[str, dict[str, int]]:
     if problems:
         raise ContentProblems(problems)
     counts: dict[str, dict[str, int]] = {}
-    try:
+    with writing():
         for loader, plan in plans:
             counts.update(loader.apply(plan))
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    if search.has_index():
-        search.sync_quietly()
     return counts
 
 

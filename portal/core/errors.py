@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, render_template, request
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from portal.extensions import db
+from portal.db import discard
 from portal.i18n import _
+from portal.rules import RuleError
 
 API_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
              405: "method_not_allowed", 409: "conflict", 413: "too_large",
@@ -83,6 +86,27 @@ def handle_csrf(error: CSRFError):
     return json_error(400, message) if wants_json() else _page(400, message)
 
 
+def _back() -> str:
+    """Where a refused form goes back to: the page it came from, when that is on this site."""
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if referrer and parts.netloc == request.host and parts.path.startswith("/"):
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return url_for("core.home")
+
+
+def handle_rule(error: RuleError):
+    """A service's rule said no: the JSON error shape in the API; on pages a flash message
+    and back to the page the request came from (views that redisplay a form catch it
+    themselves to show ``fields`` beside the inputs)."""
+    if wants_json():
+        return json_error(error.status, error.message, error.code, error.fields or None)
+    if request.method in ("GET", "HEAD"):
+        return _page(error.status, error.message)
+    flash(error.message, "error")
+    return redirect(_back())
+
+
 def handle_crash(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http(error)
@@ -90,7 +114,7 @@ def handle_crash(error: Exception):
         raise error  # tests and the debugger see the real traceback
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
     try:
-        db.session.rollback()
+        discard()
     except Exception:
         current_app.logger.exception("rollback after error failed")
     return handle_http(InternalServerError())
@@ -98,5 +122,6 @@ def handle_crash(error: Exception):
 
 def init_app(app) -> None:
     app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(RuleError, handle_rule)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(Exception, handle_crash)

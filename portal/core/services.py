@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portal import search
+from portal.db import discard
 from portal.extensions import db
 
 
@@ -14,7 +15,7 @@ def health() -> dict[str, str]:
         db.session.execute(sa.text("SELECT 1"))
         result["database"] = "ok"
     except Exception:
-        db.session.rollback()
+        discard()
         current_app.logger.exception("health check: database unusable")
         result["database"] = "error"
     try:
@@ -24,3 +25,16 @@ def health() -> dict[str, str]:
         current_app.logger.exception("health check: search index unusable")
         result["search"] = "error"
     return result
+
+
+def warnings() -> dict[str, int]:
+    """Things staff should look at that do not make the site unhealthy."""
+    from portal.jobs.models import DEAD
+    from portal.jobs.services import count
+
+    try:
+        return {"dead_jobs": count(DEAD)}
+    except Exception:
+        discard()
+        current_app.logger.exception("health check: job queue unreadable")
+        return {}

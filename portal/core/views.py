@@ -30,4 +30,5 @@ def privacy():
 def healthz():
     checks = services.health()
     ok = all(v == "ok" for v in checks.values())
-    return jsonify(status="ok" if ok else "error", **checks), 200 if ok else 503
+    return jsonify(status="ok" if ok else "error", **checks,
+                   warnings=services.warnings()), 200 if ok else 503

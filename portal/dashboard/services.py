@@ -10,9 +10,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from portal.dashboard.models import EnteredFigure
-from portal.db import utcnow
+from portal.db import utcnow, writing
 from portal.extensions import db
 from portal.i18n import _
+from portal.rules import RuleError
 from portal.site import site, zone
 
 
@@ -168,12 +169,6 @@ def by_school() -> list[tuple[object, dict[str, int]]]:
 
 # -- entered figures -----------------------------------------------------------------------
 
-class FigureError(ValueError):
-    def __init__(self, fields: dict[str, str]):
-        super().__init__("; ".join(fields.values()))
-        self.fields = fields
-
-
 def _latest_entered() -> dict[str, EnteredFigure]:
     latest = {}
     for f in db.session.scalars(sa.select(EnteredFigure).order_by(EnteredFigure.as_of,
@@ -205,9 +200,9 @@ def enter_figure(key: str, value: Decimal | None, as_of: date | None, source: st
     if not (source or "").strip():
         errors["source"] = _("Say where the figure comes from.")
     if errors:
-        raise FigureError(errors)
-    row = EnteredFigure(target_key=key, value=value, as_of=as_of, source=source.strip()[:300],
-                        entered_by_id=by.id)
-    db.session.add(row)
-    db.session.commit()
+        raise RuleError("invalid", _("Some of what you sent is not valid."), 422, errors)
+    with writing():
+        row = EnteredFigure(target_key=key, value=value, as_of=as_of,
+                            source=source.strip()[:300], entered_by_id=by.id)
+        db.session.add(row)
     return row

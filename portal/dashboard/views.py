@@ -7,6 +7,7 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from portal import charts, csvexport
 from portal.dashboard import bp, opendata, services
 from portal.i18n import _, current_locale
+from portal.rules import RuleError
 from portal.site import zone
 
 
@@ -84,7 +85,7 @@ def enter_figure():
     try:
         services.enter_figure(request.form.get("key", ""), value, as_of,
                               request.form.get("source", ""), g.principal)
-    except services.FigureError as err:
+    except RuleError as err:
         for message in err.fields.values():
             flash(message, "error")
     else:

@@ -35,6 +35,8 @@ class Event(db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # iCalendar SEQUENCE: raised by every change that calendars must pick up (RFC 5545).
+    sequence: Mapped[int] = mapped_column(default=0, server_default="0")
 
     signups: Mapped[list[Signup]] = relationship(back_populates="event",
                                                  cascade="all, delete-orphan",

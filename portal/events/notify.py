@@ -1,4 +1,7 @@
-"""Mails about sign-ups, each with the event's time, place and an .ics attachment."""
+"""Mails about sign-ups, each with the event's time, place and an .ics attachment.
+
+Rendering only: the job handler in ``services`` decides whether to send and passes what the
+mail needs (this module knows no services)."""
 
 from __future__ import annotations
 
@@ -16,9 +19,8 @@ SUBJECTS = {
 }
 
 
-def send(signup: Signup, kind: str) -> bool:
-    from portal.events.services import position
-
+def send(signup: Signup, kind: str, position: int | None) -> None:
+    """Render and send; raises when the mail could not be handed over (the job retries)."""
     user, event = signup.user, signup.event
     locale = user.locale or "zh"
     with force_locale(locale):
@@ -28,6 +30,6 @@ def send(signup: Signup, kind: str) -> bool:
             "event.ics", ics.single(event, locale,
                                     method="CANCEL" if kind == "event_cancelled" else None),
             "text", "calendar")
-    return mail.send_template(user.email, locale, subject, f"events/mail/{kind}.txt",
-                              attachments=(attachment,), user=user, event=event, title=title,
-                              position=position(signup))
+    mail.send_template(user.email, locale, subject, f"events/mail/{kind}.txt",
+                       attachments=(attachment,), user=user, event=event, title=title,
+                       position=position)

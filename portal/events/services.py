@@ -16,9 +16,10 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 from flask import current_app
 
-from portal import search
+from portal import jobs, search
 from portal.accounts.models import User
-from portal.db import begin_write, utcnow
+from portal.db import utcnow, writing
+from portal.events import notify
 from portal.events.models import (
     CANCELLED,
     CONFIRMED,
@@ -32,18 +33,12 @@ from portal.events.models import (
     Signup,
 )
 from portal.extensions import db
-from portal.i18n import _
+from portal.i18n import _, _l
+from portal.rules import RuleError
 from portal.site import resolve_division, site, zone
 
 EVENT = "event"
-
-
-class EventError(Exception):
-    """A rule said no.  ``code`` is stable (API), ``message`` translated, ``status`` HTTP."""
-
-    def __init__(self, code: str, message: str, status: int = 409):
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+MAIL_JOB = "events.mail"
 
 
 # -- creating and editing events ---------------------------------------------------------------
@@ -123,64 +118,60 @@ def _apply(event: Event, data: EventInput) -> None:
     event.updated_at = utcnow()
 
 
+def _invalid(errors: dict[str, str]) -> RuleError:
+    return RuleError("invalid", _("Some of what you sent is not valid."), 422, errors)
+
+
 def create_event(organizer: User, data: EventInput, publish: bool = False) -> Event:
     errors = validate(data)
     if errors:
-        raise ValidationFailed(errors)
-    event = Event(organizer_id=organizer.id, status=PUBLISHED if publish else DRAFT)
-    _apply(event, data)
-    db.session.add(event)
-    db.session.flush()
-    search.enqueue(EVENT, event.id)
-    db.session.commit()
+        raise _invalid(errors)
+    with writing():
+        event = Event(organizer_id=organizer.id, status=PUBLISHED if publish else DRAFT)
+        _apply(event, data)
+        db.session.add(event)
+        db.session.flush()
+        search.enqueue(EVENT, event.id)
     return event
 
 
 def update_event(event_id: int, data: EventInput) -> Event:
     errors = validate(data, creating=False)
     if errors:
-        raise ValidationFailed(errors)
-    event = _lock(event_id)
-    if event.status == CANCELLED:
-        db.session.rollback()
-        raise EventError("cancelled", _("This event has been cancelled."))
-    _apply(event, data)
-    promoted = _promote_waiting(event)  # more places may have been added
-    search.enqueue(EVENT, event.id)
-    db.session.commit()
-    _mail_each(promoted, "promoted")
+        raise _invalid(errors)
+    with _writing_event():
+        event = _lock(event_id)
+        if event.status == CANCELLED:
+            raise RuleError("cancelled", _("This event has been cancelled."))
+        _apply(event, data)
+        event.sequence += 1
+        _mail_each(_promote_waiting(event), "promoted")  # more places may have been added
+        search.enqueue(EVENT, event.id)
     return event
 
 
-class ValidationFailed(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
-
-
 def publish(event_id: int) -> Event:
-    event = _lock(event_id)
-    if event.status != DRAFT:
-        db.session.rollback()
-        raise EventError("not_draft", _("Only a draft can be published."))
-    event.status = PUBLISHED
-    search.enqueue(EVENT, event.id)
-    db.session.commit()
+    with _writing_event():
+        event = _lock(event_id)
+        if event.status != DRAFT:
+            raise RuleError("not_draft", _("Only a draft can be published."))
+        event.status = PUBLISHED
+        search.enqueue(EVENT, event.id)
     return event
 
 
 def cancel_event(event_id: int) -> Event:
     """Cancel an event and tell everyone who signed up."""
-    event = _lock(event_id)
-    if event.status == CANCELLED:
-        db.session.rollback()
-        raise EventError("cancelled", _("This event has been cancelled."))
-    event.status = CANCELLED
-    event.updated_at = utcnow()
-    affected = [s for s in event.signups if s.status in (CONFIRMED, WAITLISTED)]
-    search.enqueue(EVENT, event.id)
-    db.session.commit()
-    _mail_each(affected, "event_cancelled")
+    with _writing_event():
+        event = _lock(event_id)
+        if event.status == CANCELLED:
+            raise RuleError("cancelled", _("This event has been cancelled."))
+        event.status = CANCELLED
+        event.updated_at = utcnow()
+        event.sequence += 1
+        _mail_each([s for s in event.signups if s.status in (CONFIRMED, WAITLISTED)],
+                   "event_cancelled")
+        search.enqueue(EVENT, event.id)
     return event
 
 
@@ -195,18 +186,24 @@ def can_manage(user: User | None, event: Event) -> bool:
 
 # -- places ------------------------------------------------------------------------------------
 
+def _locking() -> bool:
+    return current_app.config.get("EVENTS_SIGNUP_LOCKING", True)
+
+
+def _writing_event():
+    """The unit of work for a change to an event's places (see the module docstring)."""
+    return writing(immediate=_locking())
+
+
 def _lock(event_id: int) -> Event:
-    """Start a writer transaction holding the event (see the module docstring)."""
-    locking = current_app.config.get("EVENTS_SIGNUP_LOCKING", True)
-    if locking:
-        begin_write(db.session)
+    """The event, held for the rest of the unit of work (``FOR UPDATE`` on PostgreSQL; on
+    SQLite the unit of work already holds the write lock)."""
     stmt = sa.select(Event).where(Event.id == event_id)
-    if locking:
+    if _locking():
         stmt = stmt.with_for_update()
     event = db.session.scalar(stmt)
     if event is None:
-        db.session.rollback()
-        raise EventError("not_found", _("This event does not exist."), 404)
+        raise RuleError("not_found", _("This event does not exist."), 404)
     return event
 
 
@@ -243,40 +240,35 @@ class SignupResult:
 
 def sign_up(user: User, event_id: int, now: datetime | None = None) -> SignupResult:
     """Confirmed while places remain and nobody waits, else on the waiting list."""
-    event = _lock(event_id)
-    now = now or utcnow()  # taken while holding the event: queue order is lock order
     try:
-        if event.status == CANCELLED:
-            raise EventError("cancelled", _("This event has been cancelled."))
-        if event.status != PUBLISHED:
-            raise EventError("not_found", _("This event does not exist."), 404)
-        if now >= event.signup_deadline:
-            raise EventError("closed", _("Sign-ups for this event have closed."))
-        existing = signup_of(user, event_id)
-        if existing is not None and existing.status in (CONFIRMED, WAITLISTED):
-            db.session.commit()
-            return SignupResult(existing, False, position(existing))
-        taken = counts(event_id)
-        free = taken[CONFIRMED] < event.capacity and taken[WAITLISTED] == 0
-        status = CONFIRMED if free else WAITLISTED
-        if existing is None:
-            existing = Signup(event_id=event_id, user_id=user.id, status=status, queued_at=now,
-                              created_at=now, updated_at=now)
-            db.session.add(existing)
-        else:  # signing up again after cancelling: to the end of the queue
-            existing.status, existing.queued_at, existing.updated_at = status, now, now
-            existing.checked_in_at = existing.checked_out_at = existing.hours = None
-        db.session.flush()
-    except EventError:
-        db.session.rollback()
-        raise
+        with _writing_event():
+            event = _lock(event_id)
+            now = now or utcnow()  # taken while holding the event: queue order is lock order
+            if event.status == CANCELLED:
+                raise RuleError("cancelled", _("This event has been cancelled."))
+            if event.status != PUBLISHED:
+                raise RuleError("not_found", _("This event does not exist."), 404)
+            if now >= event.signup_deadline:
+                raise RuleError("closed", _("Sign-ups for this event have closed."))
+            existing = signup_of(user, event_id)
+            if existing is not None and existing.status in (CONFIRMED, WAITLISTED):
+                return SignupResult(existing, False, position(existing))
+            taken = counts(event_id)
+            free = taken[CONFIRMED] < event.capacity and taken[WAITLISTED] == 0
+            status = CONFIRMED if free else WAITLISTED
+            if existing is None:
+                existing = Signup(event_id=event_id, user_id=user.id, status=status,
+                                  queued_at=now, created_at=now, updated_at=now)
+                db.session.add(existing)
+            else:  # signing up again after cancelling: to the end of the queue
+                existing.status, existing.queued_at, existing.updated_at = status, now, now
+                existing.checked_in_at = existing.checked_out_at = existing.hours = None
+            db.session.flush()
+            _mail_each([existing], "confirmed" if status == CONFIRMED else "waitlisted")
+            result = SignupResult(existing, True, position(existing))
     except sa.exc.IntegrityError:  # the same person twice at once: the other request won
-        db.session.rollback()
         existing = signup_of(user, event_id)
         return SignupResult(existing, False, position(existing))
-    result = SignupResult(existing, True, position(existing))
-    db.session.commit()
-    _mail_each([existing], "confirmed" if existing.status == CONFIRMED else "waitlisted")
     return result
 
 
@@ -284,19 +276,17 @@ def cancel_signup(user: User, event_id: int, now: datetime | None = None) -> lis
     """Give up a place (or a place in the queue); the oldest waiting person moves up in the
     same transaction.  Returns the people promoted."""
     now = now or utcnow()
-    event = _lock(event_id)
-    signup = signup_of(user, event_id)
-    if signup is None or signup.status == WITHDRAWN:
-        db.session.rollback()
-        raise EventError("not_signed_up", _("You are not signed up for this event."))
-    if now >= event.starts_at:
-        db.session.rollback()
-        raise EventError("started", _("The event has started: it is too late to cancel."))
-    signup.status, signup.updated_at = WITHDRAWN, now
-    db.session.flush()
-    promoted = _promote_waiting(event, now) if event.status == PUBLISHED else []
-    db.session.commit()
-    _mail_each(promoted, "promoted")
+    with _writing_event():
+        event = _lock(event_id)
+        signup = signup_of(user, event_id)
+        if signup is None or signup.status == WITHDRAWN:
+            raise RuleError("not_signed_up", _("You are not signed up for this event."))
+        if now >= event.starts_at:
+            raise RuleError("started", _("The event has started: it is too late to cancel."))
+        signup.status, signup.updated_at = WITHDRAWN, now
+        db.session.flush()
+        promoted = _promote_waiting(event, now) if event.status == PUBLISHED else []
+        _mail_each(promoted, "promoted")
     return promoted
 
 
@@ -347,45 +337,45 @@ def compute_hours(event: Event, checked_in: datetime, checked_out: datetime) -> 
 def _signup_for_staff(event_id: int, signup_id: int) -> Signup:
     signup = db.session.get(Signup, signup_id)
     if signup is None or signup.event_id != event_id:
-        raise EventError("not_found", _("No such sign-up."), 404)
+        raise RuleError("not_found", _("No such sign-up."), 404)
     return signup
 
 
 def check_in(event_id: int, signup_id: int, now: datetime | None = None) -> Signup:
-    signup = _signup_for_staff(event_id, signup_id)
-    if signup.status != CONFIRMED:
-        raise EventError("not_confirmed", _("Only confirmed volunteers can be checked in."))
-    signup.checked_in_at = now or utcnow()
-    signup.checked_out_at = signup.hours = None
-    db.session.commit()
+    with writing():
+        signup = _signup_for_staff(event_id, signup_id)
+        if signup.status != CONFIRMED:
+            raise RuleError("not_confirmed", _("Only confirmed volunteers can be checked in."))
+        signup.checked_in_at = now or utcnow()
+        signup.checked_out_at = signup.hours = None
     return signup
 
 
 def check_out(event_id: int, signup_id: int, now: datetime | None = None) -> Signup:
-    signup = _signup_for_staff(event_id, signup_id)
-    if signup.checked_in_at is None:
-        raise EventError("not_checked_in", _("Check the volunteer in first."))
-    signup.checked_out_at = now or utcnow()
-    if signup.checked_out_at < signup.checked_in_at:
-        signup.checked_out_at = signup.checked_in_at
-    signup.hours = compute_hours(signup.event, signup.checked_in_at, signup.checked_out_at)
-    db.session.commit()
+    with writing():
+        signup = _signup_for_staff(event_id, signup_id)
+        if signup.checked_in_at is None:
+            raise RuleError("not_checked_in", _("Check the volunteer in first."))
+        signup.checked_out_at = now or utcnow()
+        if signup.checked_out_at < signup.checked_in_at:
+            signup.checked_out_at = signup.checked_in_at
+        signup.hours = compute_hours(signup.event, signup.checked_in_at, signup.checked_out_at)
     return signup
 
 
 def correct_hours(event_id: int, signup_id: int, hours: Decimal, reason: str,
                   by: User) -> Signup:
-    signup = _signup_for_staff(event_id, signup_id)
     reason = (reason or "").strip()
     if not reason:
-        raise EventError("reason_required", _("Please give a reason for the correction."), 422)
+        raise RuleError("reason_required", _("Please give a reason for the correction."), 422)
     if not Decimal("0") <= hours <= Decimal("24"):
-        raise EventError("bad_hours", _("Hours must be between 0 and 24."), 422)
+        raise RuleError("bad_hours", _("Hours must be between 0 and 24."), 422)
     hours = hours.quantize(Decimal("0.1"), ROUND_HALF_UP)
-    db.session.add(HoursCorrection(signup_id=signup.id, previous=signup.hours, hours=hours,
-                                   reason=reason[:500], by_id=by.id))
-    signup.hours = hours
-    db.session.commit()
+    with writing():
+        signup = _signup_for_staff(event_id, signup_id)
+        db.session.add(HoursCorrection(signup_id=signup.id, previous=signup.hours, hours=hours,
+                                       reason=reason[:500], by_id=by.id))
+        signup.hours = hours
     return signup
 
 
@@ -431,17 +421,21 @@ def roster(event_id: int) -> list[Signup]:
         .order_by(Signup.status, Signup.queued_at, Signup.id)))
 
 
-def feed_token(user: User, reset: bool = False) -> str:
-    row = db.session.get(CalendarFeed, user.id)
-    if row is None or reset:
-        token = secrets.token_urlsafe(24)
+def feed_token(user: User) -> str | None:
+    """The address of the person's own calendar feed, if they asked for one (reading only)."""
+    return db.session.scalar(sa.select(CalendarFeed.token).where(CalendarFeed.user_id == user.id))
+
+
+def new_feed_token(user: User) -> str:
+    """Create the person's feed address, or replace it (the old one stops working)."""
+    token = secrets.token_urlsafe(24)
+    with writing():
+        row = db.session.get(CalendarFeed, user.id)
         if row is None:
             db.session.add(CalendarFeed(user_id=user.id, token=token))
         else:
             row.token, row.created_at = token, utcnow()
-        db.session.commit()
-        return token
-    return row.token
+    return token
 
 
 def user_for_feed(token: str) -> User | None:
@@ -450,36 +444,58 @@ def user_for_feed(token: str) -> User | None:
 
 
 # -- mail --------------------------------------------------------------------------------------
+# A mail about a sign-up is a job of the unit of work that changed it; the worker renders it
+# when it runs, in the person's language, and skips it if the sign-up has moved on since
+# (a confirmation for a place given up, a reminder for someone no longer confirmed).
+
+STILL_TRUE = {"confirmed": (CONFIRMED,), "promoted": (CONFIRMED,), "reminder": (CONFIRMED,),
+              "waitlisted": (WAITLISTED,), "event_cancelled": None}
+
 
 def _mail_each(signups: list[Signup], kind: str) -> None:
-    from portal.events import notify
-
+    """Enqueue one mail job per sign-up (inside the caller's unit of work)."""
     for s in signups:
-        if s.user_id is None:
-            continue
-        try:
-            notify.send(s, kind)
-        except Exception:  # mail is derived: the saved sign-up stands
-            current_app.logger.exception("could not prepare %s mail for sign-up %s", kind, s.id)
+        if s.user_id is not None:
+            jobs.enqueue(MAIL_JOB, {"signup": s.id, "kind": kind})
+
+
+def send_signup_mail(payload: dict) -> None:
+    """The job: mail one person about their sign-up."""
+    kind = payload["kind"]
+    signup = db.session.get(Signup, payload["signup"])
+    if signup is None or signup.user is None:
+        return  # the account was deleted meanwhile: nobody to write to
+    wanted = STILL_TRUE[kind]
+    if wanted is not None and signup.status not in wanted:
+        return
+    notify.send(signup, kind, position(signup))
+
+
+jobs.register(MAIL_JOB, send_signup_mail, label=_l("Mail about a sign-up"))
 
 
 def remind(now: datetime | None = None) -> int:
-    """Mail a reminder to everyone confirmed for an event that starts in the next 24–48 h
-    window of "tomorrow" (site time); each person is reminded once.  For cron."""
+    """Mail a reminder to everyone confirmed for an event that starts tomorrow (site time);
+    each person is reminded once.  Run daily by the job worker."""
     now = now or utcnow()
     local_tomorrow = (now.astimezone(zone()) + timedelta(days=1)).date()
     start = datetime.combine(local_tomorrow, datetime.min.time(), zone())
     end = start + timedelta(days=1)
-    due = list(db.session.scalars(
-        sa.select(Signup).join(Event).where(
-            Event.status == PUBLISHED, Event.starts_at >= start, Event.starts_at < end,
-            Signup.status == CONFIRMED, Signup.reminded_at.is_(None),
-            Signup.user_id.is_not(None))))
-    for s in due:
-        s.reminded_at = now
-    db.session.commit()
-    _mail_each(due, "reminder")
+    with writing():
+        due = list(db.session.scalars(
+            sa.select(Signup).join(Event).where(
+                Event.status == PUBLISHED, Event.starts_at >= start, Event.starts_at < end,
+                Signup.status == CONFIRMED, Signup.reminded_at.is_(None),
+                Signup.user_id.is_not(None))))
+        for s in due:
+            s.reminded_at = now
+        _mail_each(due, "reminder")
     return len(due)
+
+
+jobs.register_periodic("events.remind", lambda _payload: remind(), "day",
+                       at_hour=lambda: current_app.config["EVENTS_REMINDER_HOUR"],
+                       label=_l("Reminders for tomorrow's events"))
 
 
 # -- personal data -----------------------------------------------------------------------------
@@ -495,16 +511,20 @@ def _export(user: User) -> list[dict]:
 
 def _erase(user: User) -> None:
     # Sign-ups stay (events' totals and hours statistics need them) but no longer name anyone;
-    # places at future events are given up, and the waiting list moves up.
-    held = list(db.session.scalars(sa.select(Signup).where(
-        Signup.user_id == user.id, Signup.status.in_((CONFIRMED, WAITLISTED)))))
-    promoted = []
-    for s in held:
-        if s.event.starts_at > utcnow():  # a future place goes to the next person waiting
-            s.status = WITHDRAWN
-            db.session.flush()
-            promoted += _promote_waiting(s.event)
-    _mail_each(promoted, "promoted")  # before the caller's commit: the eraser API has no later
+    # places at future events are given up, and the waiting list moves up, each event held
+    # like any other change to its places, and the promotion mails are jobs of the same unit
+    # of work as the deletion.
+    now = utcnow()
+    held = db.session.execute(sa.select(Signup.id, Signup.event_id).join(Event).where(
+        Signup.user_id == user.id, Signup.status.in_((CONFIRMED, WAITLISTED)),
+        Event.starts_at > now).order_by(Signup.event_id)).all()
+    for signup_id, event_id in held:
+        event = _lock(event_id)
+        signup = db.session.get(Signup, signup_id)
+        signup.status, signup.updated_at = WITHDRAWN, now
+        db.session.flush()
+        if event.status == PUBLISHED:
+            _mail_each(_promote_waiting(event, now), "promoted")
     db.session.execute(sa.update(Signup).where(Signup.user_id == user.id).values(user_id=None))
     db.session.execute(sa.delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
 

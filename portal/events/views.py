@@ -2,15 +2,15 @@ from datetime import date, datetime, timedelta
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 
-from portal import csvexport, markup
+from portal import csvexport, links, markup
 from portal.accounts.forms import PostForm
 from portal.events import bp, calendar, ics, services
 from portal.events.forms import EventForm, HoursForm
 from portal.events.models import CONFIRMED, PUBLISHED, WAITLISTED, Event
-from portal.events.services import EventError, ValidationFailed
 from portal.extensions import db
 from portal.i18n import _, current_locale, format_date, format_time
 from portal.learn import services as learn
+from portal.rules import RuleError
 from portal.site import site, zone
 
 
@@ -120,7 +120,7 @@ def personal_feed(token: str):
 def sign_up(event_id: int):
     try:
         result = services.sign_up(g.principal, event_id)
-    except EventError as err:
+    except RuleError as err:
         flash(err.message, "error")
         return redirect(url_for("events.detail", event_id=event_id))
     if not result.changed:
@@ -137,7 +137,7 @@ def sign_up(event_id: int):
 def cancel_signup(event_id: int):
     try:
         services.cancel_signup(g.principal, event_id)
-    except EventError as err:
+    except RuleError as err:
         flash(err.message, "error")
     else:
         flash(_("Your sign-up has been cancelled."), "success")
@@ -153,15 +153,17 @@ def my_events():
                            upcoming=[s for s in signups if s.event.ends_at >= now],
                            past=[s for s in signups if s.event.ends_at < now],
                            positions={s.id: services.position(s) for s in signups},
-                           feed_url=url_for("events.personal_feed", token=token, _external=True))
+                           feed_url=links.absolute("events.personal_feed", token=token)
+                           if token else None)
 
 
 @bp.route("/my/events/feed", methods=["POST"])
 def reset_feed():
     if PostForm().validate_on_submit():
-        services.feed_token(g.principal, reset=True)
-        flash(_("Your calendar address has been changed; the old one no longer works."),
-              "success")
+        had_one = services.feed_token(g.principal) is not None
+        services.new_feed_token(g.principal)
+        flash(_("Your calendar address has been changed; the old one no longer works.")
+              if had_one else _("Your calendar address is ready."), "success")
     return redirect(url_for("events.my_events"))
 
 
@@ -187,8 +189,8 @@ def create():
         try:
             event = services.create_event(g.principal, form.to_input(),
                                           publish=request.form.get("publish") == "1")
-        except ValidationFailed as err:
-            form.add_errors(err.errors)
+        except RuleError as err:
+            form.add_errors(err.fields)
         else:
             flash(_("The event has been saved."), "success")
             return redirect(url_for("events.detail", event_id=event.id))
@@ -205,10 +207,11 @@ def edit(event_id: int):
     elif form.validate_on_submit():
         try:
             services.update_event(event.id, form.to_input())
-        except ValidationFailed as err:
-            form.add_errors(err.errors)
-        except EventError as err:
-            flash(err.message, "error")
+        except RuleError as err:
+            if err.fields:
+                form.add_errors(err.fields)
+            else:
+                flash(err.message, "error")
         else:
             flash(_("The event has been saved."), "success")
             return redirect(url_for("events.detail", event_id=event.id))
@@ -221,7 +224,7 @@ def publish(event_id: int):
     _event_or_404(event_id, public=False)
     try:
         services.publish(event_id)
-    except EventError as err:
+    except RuleError as err:
         flash(err.message, "error")
     else:
         flash(_("The event is published."), "success")
@@ -233,7 +236,7 @@ def cancel(event_id: int):
     _event_or_404(event_id, public=False)
     try:
         services.cancel_event(event_id)
-    except EventError as err:
+    except RuleError as err:
         flash(err.message, "error")
     else:
         flash(_("The event is cancelled and everyone signed up has been told."), "success")
@@ -286,7 +289,7 @@ def mark_attendance(event_id: int, signup_id: int, action: str):
             services.check_out(event_id, signup_id)
         else:
             abort(404)
-    except EventError as err:
+    except RuleError as err:
         flash(err.message, "error")
     return redirect(url_for("events.attendance", event_id=event_id) + f"#signup-{signup_id}")
 
@@ -299,7 +302,7 @@ def correct_hours(event_id: int, signup_id: int):
         try:
             services.correct_hours(event_id, signup_id, form.hours.data, form.reason.data,
                                    g.principal)
-        except EventError as err:
+        except RuleError as err:
             flash(err.message, "error")
         else:
             flash(_("The hours have been corrected; the reason is kept."), "success")

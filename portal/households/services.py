@@ -12,7 +12,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from portal.accounts.models import User
-from portal.db import begin_write, utcnow
+from portal.db import utcnow, writing
 from portal.extensions import db
 from portal.households.catalogue import catalogue
 from portal.households.models import (
@@ -31,16 +31,11 @@ from portal.households.models import (
     StatusEvent,
 )
 from portal.i18n import _
+from portal.rules import RuleError
 from portal.site import resolve_division, site, zone
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
-
-class HouseholdError(Exception):
-    def __init__(self, code: str, message: str, status: int = 409,
-                 fields: dict[str, str] | None = None):
-        super().__init__(message)
-        self.code, self.message, self.status, self.fields = code, message, status, fields or {}
 
 
 def _code(length: int = 8) -> str:
@@ -58,7 +53,7 @@ def normalise_phone(raw: str | None) -> str | None:
     if not digits:
         return None
     if not MOBILE.match(digits):
-        raise HouseholdError("bad_phone", _("Enter an 11-digit mainland mobile number, "
+        raise RuleError("bad_phone", _("Enter an 11-digit mainland mobile number, "
                                             "e.g. 13812345678."), 422, {"phone": "bad"})
     return digits
 
@@ -116,7 +111,7 @@ def _validate(data: HouseholdInput) -> tuple[dict[str, str], str | None, str | N
     phone = None
     try:
         phone = normalise_phone(data.phone)
-    except HouseholdError as err:
+    except RuleError as err:
         errors["phone"] = err.message
     return errors, district, phone
 
@@ -124,80 +119,71 @@ def _validate(data: HouseholdInput) -> tuple[dict[str, str], str | None, str | N
 def register(user: User, data: HouseholdInput) -> Household:
     errors, district, phone = _validate(data)
     if errors:
-        raise HouseholdError("invalid", _("Some of what you sent is not valid."), 422, errors)
-    begin_write(db.session)
-    if household_of(user) is not None:
-        db.session.rollback()
-        raise HouseholdError("exists", _("You already belong to a household."))
-    now = utcnow()
-    household = Household(owner_id=user.id, name=data.name.strip(), district=district,
-                          town=(data.town or "").strip(), members_count=data.members,
-                          phone=phone, invite_code=_code(), created_at=now,
-                          show_on_wall=bool(data.show_on_wall),
-                          wall_consent_at=now if data.show_on_wall else None,
-                          staff_contact=bool(data.staff_contact),
-                          contact_consent_at=now if data.staff_contact else None)
-    household.members.append(HouseholdMember(user_id=user.id, joined_at=now))
-    db.session.add(household)
-    db.session.commit()
+        raise RuleError("invalid", _("Some of what you sent is not valid."), 422, errors)
+    with writing():
+        if household_of(user) is not None:
+            raise RuleError("exists", _("You already belong to a household."))
+        now = utcnow()
+        household = Household(owner_id=user.id, name=data.name.strip(), district=district,
+                              town=(data.town or "").strip(), members_count=data.members,
+                              phone=phone, invite_code=_code(), created_at=now,
+                              show_on_wall=bool(data.show_on_wall),
+                              wall_consent_at=now if data.show_on_wall else None,
+                              staff_contact=bool(data.staff_contact),
+                              contact_consent_at=now if data.staff_contact else None)
+        household.members.append(HouseholdMember(user_id=user.id, joined_at=now))
+        db.session.add(household)
     return household
 
 
 def update_details(household: Household, data: HouseholdInput) -> None:
     errors, district, phone = _validate(data)
     if errors:
-        raise HouseholdError("invalid", _("Some of what you sent is not valid."), 422, errors)
-    begin_write(db.session)
-    household.name, household.district = data.name.strip(), district
-    household.town, household.members_count, household.phone = (data.town or "").strip(), \
-        data.members, phone
-    db.session.commit()
+        raise RuleError("invalid", _("Some of what you sent is not valid."), 422, errors)
+    with writing():
+        household.name, household.district = data.name.strip(), district
+        household.town, household.members_count, household.phone = (data.town or "").strip(), \
+            data.members, phone
 
 
 def set_consents(household: Household, show_on_wall: bool, staff_contact: bool) -> None:
     """Consents take effect at once, and their time is recorded."""
-    begin_write(db.session)
-    now = utcnow()
-    if show_on_wall != household.show_on_wall:
-        household.show_on_wall = show_on_wall
-        household.wall_consent_at = now if show_on_wall else None
-    if staff_contact != household.staff_contact:
-        household.staff_contact = staff_contact
-        household.contact_consent_at = now if staff_contact else None
-    db.session.commit()
+    with writing():
+        now = utcnow()
+        if show_on_wall != household.show_on_wall:
+            household.show_on_wall = show_on_wall
+            household.wall_consent_at = now if show_on_wall else None
+        if staff_contact != household.staff_contact:
+            household.staff_contact = staff_contact
+            household.contact_consent_at = now if staff_contact else None
 
 
 def join(user: User, code: str) -> Household:
-    begin_write(db.session)
-    if household_of(user) is not None:
-        db.session.rollback()
-        raise HouseholdError("exists", _("You already belong to a household."))
-    household = db.session.scalar(sa.select(Household).where(
-        Household.invite_code == (code or "").strip().upper()))
-    if household is None or household.owner_id is None:
-        db.session.rollback()
-        raise HouseholdError("bad_code", _("This invite code is not valid."), 404)
-    household.members.append(HouseholdMember(user_id=user.id, joined_at=utcnow()))
-    db.session.commit()
+    with writing():
+        if household_of(user) is not None:
+            raise RuleError("exists", _("You already belong to a household."))
+        household = db.session.scalar(sa.select(Household).where(
+            Household.invite_code == (code or "").strip().upper()))
+        if household is None or household.owner_id is None:
+            raise RuleError("bad_code", _("This invite code is not valid."), 404)
+        household.members.append(HouseholdMember(user_id=user.id, joined_at=utcnow()))
     return household
 
 
 def reset_invite(household: Household) -> str:
-    begin_write(db.session)
-    household.invite_code = _code()
-    db.session.commit()
+    with writing():
+        household.invite_code = _code()
     return household.invite_code
 
 
 def remove_member(household: Household, user_id: int) -> None:
     if user_id == household.owner_id:
-        raise HouseholdError("owner", _("The owner cannot be removed."))
-    begin_write(db.session)
-    deleted = db.session.execute(sa.delete(HouseholdMember).where(
-        HouseholdMember.household_id == household.id, HouseholdMember.user_id == user_id))
-    db.session.commit()
+        raise RuleError("owner", _("The owner cannot be removed."))
+    with writing():
+        deleted = db.session.execute(sa.delete(HouseholdMember).where(
+            HouseholdMember.household_id == household.id, HouseholdMember.user_id == user_id))
     if deleted.rowcount != 1:
-        raise HouseholdError("not_member", _("This person is not a member."), 404)
+        raise RuleError("not_member", _("This person is not a member."), 404)
 
 
 # -- pledges and reports ---------------------------------------------------------------------
@@ -206,18 +192,17 @@ def set_pledges(household: Household, codes: list[str]) -> None:
     known = catalogue().actions
     unknown = sorted({c for c in codes if c not in known})
     if unknown:
-        raise HouseholdError("unknown_pledge", _("Unknown pledge: %(codes)s",
+        raise RuleError("unknown_pledge", _("Unknown pledge: %(codes)s",
                                                  codes=", ".join(unknown)), 422,
                              {"codes": ", ".join(unknown)})
-    begin_write(db.session)
-    wanted = set(codes)
-    for pledge in list(household.pledges):
-        if pledge.code not in wanted:
-            household.pledges.remove(pledge)
-    have = {p.code for p in household.pledges}
-    for code in sorted(wanted - have):
-        household.pledges.append(HouseholdPledge(code=code))
-    db.session.commit()
+    with writing():
+        wanted = set(codes)
+        for pledge in list(household.pledges):
+            if pledge.code not in wanted:
+                household.pledges.remove(pledge)
+        have = {p.code for p in household.pledges}
+        for code in sorted(wanted - have):
+            household.pledges.append(HouseholdPledge(code=code))
 
 
 def reportable_months(today: date | None = None) -> list[str]:
@@ -230,29 +215,28 @@ def reportable_months(today: date | None = None) -> list[str]:
 def report(household: Household, month: str, kept: list[str],
            today: date | None = None) -> MonthlyReport:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month or ""):
-        raise HouseholdError("bad_month", _("Give the month as YYYY-MM."), 422,
+        raise RuleError("bad_month", _("Give the month as YYYY-MM."), 422,
                              {"month": "format"})
     allowed = reportable_months(today)
     if month not in allowed:
         message = (_("You cannot report a month that has not started.") if month > allowed[0]
                    else _("You can report the current and the previous month only."))
-        raise HouseholdError("month_not_open", message, 422, {"month": "closed"})
+        raise RuleError("month_not_open", message, 422, {"month": "closed"})
     pledged = sorted(p.code for p in household.pledges)
     if not pledged:
-        raise HouseholdError("no_pledges", _("Choose your pledges first."))
+        raise RuleError("no_pledges", _("Choose your pledges first."))
     stray = sorted(set(kept) - set(pledged))
     if stray:
-        raise HouseholdError("not_pledged", _("Not among your pledges: %(codes)s",
+        raise RuleError("not_pledged", _("Not among your pledges: %(codes)s",
                                               codes=", ".join(stray)), 422,
                              {"kept": ", ".join(stray)})
-    begin_write(db.session)
-    row = db.session.scalar(sa.select(MonthlyReport).where(
-        MonthlyReport.household_id == household.id, MonthlyReport.month == month))
-    if row is None:
-        row = MonthlyReport(household_id=household.id, month=month)
-        db.session.add(row)
-    row.pledged, row.kept, row.updated_at = pledged, sorted(set(kept)), utcnow()
-    db.session.commit()
+    with writing():
+        row = db.session.scalar(sa.select(MonthlyReport).where(
+            MonthlyReport.household_id == household.id, MonthlyReport.month == month))
+        if row is None:
+            row = MonthlyReport(household_id=household.id, month=month)
+            db.session.add(row)
+        row.pledged, row.kept, row.updated_at = pledged, sorted(set(kept)), utcnow()
     return row
 
 
@@ -320,21 +304,19 @@ def pending_application(household: Household) -> Application | None:
 def apply(household: Household, story: str, by: User) -> Application:
     story = (story or "").strip()
     if len(story) > 300:
-        raise HouseholdError("story_too_long", _("The story has at most 300 characters."), 422,
+        raise RuleError("story_too_long", _("The story has at most 300 characters."), 422,
                              {"story": "long"})
     if household.status in (NAMED, RECTIFY):
-        raise HouseholdError("already_named", _("Your household is already a green family."))
+        raise RuleError("already_named", _("Your household is already a green family."))
     if not eligibility(household).ok:
-        raise HouseholdError("not_eligible", _("Your household does not meet the criteria "
+        raise RuleError("not_eligible", _("Your household does not meet the criteria "
                                                "yet."))
-    begin_write(db.session)
-    if pending_application(household) is not None:
-        db.session.rollback()
-        raise HouseholdError("pending", _("Your application is already being reviewed."))
-    app = Application(household_id=household.id, story=story)
-    db.session.add(app)
-    _history(household, "applied", by)
-    db.session.commit()
+    with writing():
+        if pending_application(household) is not None:
+            raise RuleError("pending", _("Your application is already being reviewed."))
+        app = Application(household_id=household.id, story=story)
+        db.session.add(app)
+        _history(household, "applied", by)
     return app
 
 
@@ -344,65 +326,56 @@ def queue() -> list[Application]:
 
 
 def decide(application_id: int, approve: bool, by: User, reason: str = "") -> Application:
-    begin_write(db.session)
-    app = db.session.get(Application, application_id)
-    if app is None or app.status != PENDING:
-        db.session.rollback()
-        raise HouseholdError("not_pending", _("This application has already been decided."),
-                             404 if app is None else 409)
-    reason = (reason or "").strip()
-    if not approve and not reason:
-        db.session.rollback()
-        raise HouseholdError("reason_required", _("Please give a reason."), 422,
-                             {"reason": "required"})
-    household = app.household
-    app.status, app.reason = (APPROVED if approve else REJECTED), reason[:500]
-    app.decided_at, app.decided_by_id = utcnow(), by.id
-    if approve:
-        today = datetime.now(zone()).date()
-        household.status, household.named_on = NAMED, today
-        household.review_due = today + timedelta(days=site().green_family["review_after_days"])
-        household.rectify_by = None
-        household.certificate_code = household.certificate_code or _code(10)
-        _history(household, "approved", by, reason)
-    else:
-        _history(household, "rejected", by, reason)
-    db.session.commit()
+    with writing():
+        app = db.session.get(Application, application_id)
+        if app is None or app.status != PENDING:
+            raise RuleError("not_pending", _("This application has already been decided."),
+                                 404 if app is None else 409)
+        reason = (reason or "").strip()
+        if not approve and not reason:
+            raise RuleError("reason_required", _("Please give a reason."), 422,
+                                 {"reason": "required"})
+        household = app.household
+        app.status, app.reason = (APPROVED if approve else REJECTED), reason[:500]
+        app.decided_at, app.decided_by_id = utcnow(), by.id
+        if approve:
+            today = datetime.now(zone()).date()
+            household.status, household.named_on = NAMED, today
+            household.review_due = today + timedelta(days=site().green_family["review_after_days"])
+            household.rectify_by = None
+            household.certificate_code = household.certificate_code or _code(10)
+            _history(household, "approved", by, reason)
+        else:
+            _history(household, "rejected", by, reason)
     return app
 
 
 def review(household_id: int, action: str, by: User, reason: str = "",
            rectify_by: date | None = None) -> Household:
     """Periodic review of a named household: confirm, ask for rectification, or revoke."""
-    begin_write(db.session)
-    household = db.session.get(Household, household_id)
-    if household is None:
-        db.session.rollback()
-        raise HouseholdError("not_found", _("No such household."), 404)
-    reason = (reason or "").strip()
-    if household.status not in (NAMED, RECTIFY):
-        db.session.rollback()
-        raise HouseholdError("not_named", _("Only a named green family can be reviewed."))
-    today = datetime.now(zone()).date()
-    if action == "confirm":
-        household.status, household.rectify_by = NAMED, None
-        household.review_due = today + timedelta(days=site().green_family["review_after_days"])
-    elif action == "rectify":
-        if not reason or rectify_by is None or rectify_by <= today:
-            db.session.rollback()
-            raise HouseholdError("reason_required", _("Give a reason and a date in the future "
-                                                      "by which to put things right."), 422)
-        household.status, household.rectify_by = RECTIFY, rectify_by
-    elif action == "revoke":
-        if not reason:
-            db.session.rollback()
-            raise HouseholdError("reason_required", _("Please give a reason."), 422)
-        household.status, household.rectify_by, household.review_due = REVOKED, None, None
-    else:
-        db.session.rollback()
-        raise HouseholdError("bad_action", _("Unknown review action."), 422)
-    _history(household, action, by, reason)
-    db.session.commit()
+    with writing():
+        household = db.session.get(Household, household_id)
+        if household is None:
+            raise RuleError("not_found", _("No such household."), 404)
+        reason = (reason or "").strip()
+        if household.status not in (NAMED, RECTIFY):
+            raise RuleError("not_named", _("Only a named green family can be reviewed."))
+        today = datetime.now(zone()).date()
+        if action == "confirm":
+            household.status, household.rectify_by = NAMED, None
+            household.review_due = today + timedelta(days=site().green_family["review_after_days"])
+        elif action == "rectify":
+            if not reason or rectify_by is None or rectify_by <= today:
+                raise RuleError("reason_required", _("Give a reason and a date in the future "
+                                                          "by which to put things right."), 422)
+            household.status, household.rectify_by = RECTIFY, rectify_by
+        elif action == "revoke":
+            if not reason:
+                raise RuleError("reason_required", _("Please give a reason."), 422)
+            household.status, household.rectify_by, household.review_due = REVOKED, None, None
+        else:
+            raise RuleError("bad_action", _("Unknown review action."), 422)
+        _history(household, action, by, reason)
     return household
 
 
@@ -415,9 +388,10 @@ def verify(code: str) -> Household | None:
 
 def unmask_phone(household: Household, by: User) -> str:
     """Staff see the full number only on request, and every request is recorded."""
-    db.session.add(PhoneUnmask(household_id=household.id, by_id=by.id))
-    db.session.commit()
-    return household.phone or ""
+    with writing():
+        db.session.add(PhoneUnmask(household_id=household.id, by_id=by.id))
+        phone = household.phone or ""
+    return phone
 
 
 # -- public figures ------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from portal.households.forms import (
     ReviewForm,
 )
 from portal.households.models import Household
-from portal.households.services import HouseholdError
 from portal.i18n import _
+from portal.rules import RuleError
 from portal.site import site
 
 
@@ -33,7 +33,7 @@ def _owner() -> Household:
     return household
 
 
-def _flash(err: HouseholdError) -> None:
+def _flash(err: RuleError) -> None:
     flash(err.message, "error")
 
 
@@ -66,7 +66,7 @@ def create():
     if form.validate_on_submit():
         try:
             services.register(g.principal, form.to_input())
-        except HouseholdError as err:
+        except RuleError as err:
             for name, message in err.fields.items():
                 getattr(form, name).errors = list(getattr(form, name).errors) + [message]
             if not err.fields:
@@ -83,7 +83,7 @@ def join():
     if form.validate_on_submit():
         try:
             services.join(g.principal, form.code.data)
-        except HouseholdError as err:
+        except RuleError as err:
             form.code.errors = [err.message]
         else:
             flash(_("You have joined the household."), "success")
@@ -116,7 +116,7 @@ def remove_member(user_id: int):
     if PostForm().validate_on_submit():
         try:
             services.remove_member(household, user_id)
-        except HouseholdError as err:
+        except RuleError as err:
             _flash(err)
         else:
             flash(_("The member has been removed."), "success")
@@ -129,7 +129,7 @@ def pledges():
     if PostForm().validate_on_submit():
         try:
             services.set_pledges(household, request.form.getlist("codes"))
-        except HouseholdError as err:
+        except RuleError as err:
             _flash(err)
         else:
             flash(_("Your pledges are saved."), "success")
@@ -143,7 +143,7 @@ def report():
         try:
             services.report(household, request.form.get("month", ""),
                             request.form.getlist("kept"))
-        except HouseholdError as err:
+        except RuleError as err:
             _flash(err)
         else:
             flash(_("Your report is saved."), "success")
@@ -157,7 +157,7 @@ def apply():
     if form.validate_on_submit():
         try:
             services.apply(household, form.story.data, g.principal)
-        except HouseholdError as err:
+        except RuleError as err:
             _flash(err)
         else:
             flash(_("Your application has been sent; staff will review it."), "success")
@@ -231,7 +231,7 @@ def review(household_id: int):
         try:
             services.review(household_id, form.action.data, g.principal, form.reason.data,
                             form.rectify_by.data)
-        except HouseholdError as err:
+        except RuleError as err:
             _flash(err)
         else:
             flash(_("The review is recorded."), "success")
@@ -253,7 +253,7 @@ def decide(application_id: int):
         try:
             services.decide(application_id, form.decision.data == "approve", g.principal,
                             form.reason.data)
-        except HouseholdError as err:
+        except RuleError as err:
             _flash(err)
         else:
             flash(_("The decision is recorded and the household can see it."), "success")

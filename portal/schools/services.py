@@ -12,12 +12,13 @@ from datetime import date
 import sqlalchemy as sa
 from flask import current_app
 
-from portal import mail, search
+from portal import jobs, links, mail, search
 from portal.accounts.models import User
-from portal.db import begin_write, utcnow
+from portal.db import utcnow, writing
 from portal.extensions import db
 from portal.i18n import _, _l
 from portal.markup import slugify
+from portal.rules import RuleError
 from portal.schools.models import (
     DECLINED,
     DRAFT,
@@ -40,12 +41,6 @@ from portal.site import resolve_division
 ACTIVITY = "activity"
 GREEN_LEVELS = ("city", "provincial", "national")
 
-
-class SchoolError(Exception):
-    def __init__(self, code: str, message: str, status: int = 409,
-                 fields: dict[str, str] | None = None):
-        super().__init__(message)
-        self.code, self.message, self.status, self.fields = code, message, status, fields or {}
 
 
 def log(actor: User | None, action: str, target: str, reason: str = "") -> None:
@@ -97,17 +92,16 @@ def _unique_slug(school: School) -> str:
 def apply_school(user: User, data: SchoolInput) -> School:
     errors = _validate_school(data)
     if errors:
-        raise SchoolError("invalid", _("Some of what you sent is not valid."), 422, errors)
-    begin_write(db.session)
-    school = School(name_zh=data.name_zh.strip(), name_en=data.name_en.strip(),
-                    district=resolve_division(data.district), type=data.type,
-                    address=data.address.strip(), contact=data.contact.strip(),
-                    applicant_id=user.id, status=PENDING, slug=secrets.token_hex(6))
-    db.session.add(school)
-    db.session.flush()
-    school.slug = _unique_slug(school) if school.name_en else f"school-{school.id}"
-    log(user, "school_applied", f"school:{school.id}")
-    db.session.commit()
+        raise RuleError("invalid", _("Some of what you sent is not valid."), 422, errors)
+    with writing():
+        school = School(name_zh=data.name_zh.strip(), name_en=data.name_en.strip(),
+                        district=resolve_division(data.district), type=data.type,
+                        address=data.address.strip(), contact=data.contact.strip(),
+                        applicant_id=user.id, status=PENDING, slug=secrets.token_hex(6))
+        db.session.add(school)
+        db.session.flush()
+        school.slug = _unique_slug(school) if school.name_en else f"school-{school.id}"
+        log(user, "school_applied", f"school:{school.id}")
     return school
 
 
@@ -119,45 +113,40 @@ def _make_editor(school: School, user: User) -> None:
 
 
 def verify_school(school_id: int, by: User) -> School:
-    begin_write(db.session)
-    school = db.session.get(School, school_id)
-    if school is None or school.status != PENDING:
-        db.session.rollback()
-        raise SchoolError("not_pending", _("This application has already been decided."))
-    school.status, school.verified_at = VERIFIED, utcnow()
-    applicant = db.session.get(User, school.applicant_id) if school.applicant_id else None
-    if applicant is not None:
-        _make_editor(school, applicant)
-    log(by, "school_verified", f"school:{school.id}")
-    db.session.commit()
+    with writing():
+        school = db.session.get(School, school_id)
+        if school is None or school.status != PENDING:
+            raise RuleError("not_pending", _("This application has already been decided."))
+        school.status, school.verified_at = VERIFIED, utcnow()
+        applicant = db.session.get(User, school.applicant_id) if school.applicant_id else None
+        if applicant is not None:
+            _make_editor(school, applicant)
+        log(by, "school_verified", f"school:{school.id}")
     return school
 
 
 def reject_school(school_id: int, by: User, reason: str) -> School:
     reason = (reason or "").strip()
     if not reason:
-        raise SchoolError("reason_required", _("Please give a reason."), 422)
-    begin_write(db.session)
-    school = db.session.get(School, school_id)
-    if school is None or school.status != PENDING:
-        db.session.rollback()
-        raise SchoolError("not_pending", _("This application has already been decided."))
-    school.status, school.reason = REJECTED, reason
-    log(by, "school_rejected", f"school:{school.id}", reason)
-    db.session.commit()
+        raise RuleError("reason_required", _("Please give a reason."), 422)
+    with writing():
+        school = db.session.get(School, school_id)
+        if school is None or school.status != PENDING:
+            raise RuleError("not_pending", _("This application has already been decided."))
+        school.status, school.reason = REJECTED, reason
+        log(by, "school_rejected", f"school:{school.id}", reason)
     return school
 
 
 def set_green_status(school_id: int, level: str, year: int | None, by: User) -> School:
     if level and level not in GREEN_LEVELS:
-        raise SchoolError("bad_level", _("Unknown green-school level."), 422)
+        raise RuleError("bad_level", _("Unknown green-school level."), 422)
     if level and (year is None or not 1990 <= year <= 2100):
-        raise SchoolError("bad_year", _("Give the year of the title."), 422)
-    begin_write(db.session)
-    school = db.session.get(School, school_id)
-    school.green_level, school.green_year = level, year if level else None
-    log(by, "green_status", f"school:{school.id}", f"{level} {year or ''}".strip())
-    db.session.commit()
+        raise RuleError("bad_year", _("Give the year of the title."), 422)
+    with writing():
+        school = db.session.get(School, school_id)
+        school.green_level, school.green_year = level, year if level else None
+        log(by, "green_status", f"school:{school.id}", f"{level} {year or ''}".strip())
     return school
 
 
@@ -180,54 +169,65 @@ def directory(district: str | None = None, kind: str | None = None) -> list[Scho
     return list(db.session.scalars(stmt.order_by(School.district, School.name_zh)))
 
 
+INVITE_MAIL_JOB = "schools.invite_mail"
 INVITE_SUBJECT = _l("You are invited to edit a school's page on Green Jiaxing")
 
 
-def invite_editor(school: School, by: User, email: str, link_for) -> None:
+def invite_editor(school: School, by: User, email: str) -> None:
+    """Invite someone by address to edit the school's page: the mail is a job of the same
+    unit of work as the invitation."""
     email = (email or "").strip().lower()
     if "@" not in email:
-        raise SchoolError("bad_email", _("Please enter a valid e-mail address."), 422)
+        raise RuleError("bad_email", _("Please enter a valid e-mail address."), 422)
     token = secrets.token_urlsafe(24)
-    begin_write(db.session)
-    db.session.add(EditorInvite(school_id=school.id, email=email, token=token))
-    log(by, "editor_invited", f"school:{school.id}")
-    db.session.commit()
-    mail.send_template(email, None, INVITE_SUBJECT, "schools/mail/invite.txt", school=school,
-                       link=link_for(token))
+    with writing():
+        invite = EditorInvite(school_id=school.id, email=email, token=token)
+        db.session.add(invite)
+        db.session.flush()
+        log(by, "editor_invited", f"school:{school.id}")
+        jobs.enqueue(INVITE_MAIL_JOB, {"invite": invite.id})
+
+
+def send_invite_mail(payload: dict) -> None:
+    """The job: mail the invitation, unless it was accepted or withdrawn meanwhile."""
+    invite = db.session.get(EditorInvite, payload["invite"])
+    if invite is None:
+        return
+    mail.send_template(invite.email, None, INVITE_SUBJECT, "schools/mail/invite.txt",
+                       school=invite.school,
+                       link=links.absolute("schools.accept_invite", token=invite.token))
+
+
+jobs.register(INVITE_MAIL_JOB, send_invite_mail, label=_l("Invitation to edit a school"))
 
 
 def accept_invite(user: User, token: str) -> School:
-    begin_write(db.session)
-    invite = db.session.scalar(sa.select(EditorInvite).where(EditorInvite.token == token))
-    if invite is None or invite.email != user.email:
-        db.session.rollback()
-        raise SchoolError("bad_invite", _("This invitation is not valid for your account."),
-                          404)
-    school = invite.school
-    _make_editor(school, user)
-    db.session.delete(invite)
-    log(user, "editor_joined", f"school:{school.id}")
-    db.session.commit()
+    with writing():
+        invite = db.session.scalar(sa.select(EditorInvite).where(EditorInvite.token == token))
+        if invite is None or invite.email != user.email:
+            raise RuleError("bad_invite", _("This invitation is not valid for your account."),
+                              404)
+        school = invite.school
+        _make_editor(school, user)
+        db.session.delete(invite)
+        log(user, "editor_joined", f"school:{school.id}")
     return school
 
 
 def remove_editor(school: School, by: User, user_id: int) -> None:
-    begin_write(db.session)
-    if len(school.editors) <= 1:
-        db.session.rollback()
-        raise SchoolError("last_editor", _("A school needs at least one editor."))
-    row = next((e for e in school.editors if e.user_id == user_id), None)
-    if row is None:
-        db.session.rollback()
-        raise SchoolError("not_editor", _("This person is not an editor."), 404)
-    school.editors.remove(row)
-    db.session.flush()
-    leaving = db.session.get(User, user_id)
-    if leaving is not None and leaving.role == "school" and not db.session.scalar(
-            sa.select(SchoolEditor.id).where(SchoolEditor.user_id == user_id)):
-        leaving.role = CITIZEN  # no school left to edit for
-    log(by, "editor_removed", f"school:{school.id}")
-    db.session.commit()
+    with writing():
+        if len(school.editors) <= 1:
+            raise RuleError("last_editor", _("A school needs at least one editor."))
+        row = next((e for e in school.editors if e.user_id == user_id), None)
+        if row is None:
+            raise RuleError("not_editor", _("This person is not an editor."), 404)
+        school.editors.remove(row)
+        db.session.flush()
+        leaving = db.session.get(User, user_id)
+        if leaving is not None and leaving.role == "school" and not db.session.scalar(
+                sa.select(SchoolEditor.id).where(SchoolEditor.user_id == user_id)):
+            leaving.role = CITIZEN  # no school left to edit for
+        log(by, "editor_removed", f"school:{school.id}")
 
 
 @dataclass
@@ -255,21 +255,20 @@ def import_csv(path: str) -> ImportResult:
         if user is None:
             result.skipped.append(f"line {number}: no account with the address {email}")
             continue
-        begin_write(db.session)
-        school = db.session.scalar(sa.select(School).where(School.name_zh == name,
-                                                           School.district == district))
-        if school is None:
-            school = School(name_zh=name, district=district, type=kind, status=VERIFIED,
-                            verified_at=utcnow(), slug=secrets.token_hex(6))
-            db.session.add(school)
-            db.session.flush()
-            school.slug = f"school-{school.id}"
-            log(None, "school_imported", f"school:{school.id}")
-            result.created.append(school.slug)
-        else:
-            result.existing.append(school.slug)
-        _make_editor(school, user)
-        db.session.commit()
+        with writing():
+            school = db.session.scalar(sa.select(School).where(School.name_zh == name,
+                                                               School.district == district))
+            if school is None:
+                school = School(name_zh=name, district=district, type=kind, status=VERIFIED,
+                                verified_at=utcnow(), slug=secrets.token_hex(6))
+                db.session.add(school)
+                db.session.flush()
+                school.slug = f"school-{school.id}"
+                log(None, "school_imported", f"school:{school.id}")
+                result.created.append(school.slug)
+            else:
+                result.existing.append(school.slug)
+            _make_editor(school, user)
     return result
 
 
@@ -309,54 +308,50 @@ def _validate_activity(data: ActivityInput) -> dict[str, str]:
 def editable(user: User, activity_id: int) -> Activity:
     activity = db.session.get(Activity, activity_id)
     if activity is None or not is_editor(user, activity.school):
-        raise SchoolError("not_found", _("No such post."), 404)
+        raise RuleError("not_found", _("No such post."), 404)
     return activity
 
 
 def save_activity(user: User, school: School, data: ActivityInput,
                   activity_id: int | None = None) -> Activity:
     if not is_editor(user, school):
-        raise SchoolError("forbidden", _("You are not an editor of this school."), 403)
+        raise RuleError("forbidden", _("You are not an editor of this school."), 403)
     errors = _validate_activity(data)
     if errors:
-        raise SchoolError("invalid", _("Some of what you sent is not valid."), 422, errors)
-    begin_write(db.session)
-    if activity_id is None:
-        activity = Activity(school_id=school.id, author_id=user.id, status=DRAFT)
-        db.session.add(activity)
-    else:
-        activity = db.session.get(Activity, activity_id)
-        if activity is None or activity.school_id != school.id:
-            db.session.rollback()
-            raise SchoolError("not_found", _("No such post."), 404)
-    activity.draft_title, activity.draft_body = data.title.strip(), data.body
-    activity.draft_date, activity.draft_topics = data.activity_date, list(data.topics)
-    if data.cover:
-        activity.draft_cover = data.cover
-    elif activity_id is None:
-        activity.draft_cover = None
-    activity.event_id = data.event_id
-    activity.review, activity.consent_confirmed = "", False
-    db.session.commit()
+        raise RuleError("invalid", _("Some of what you sent is not valid."), 422, errors)
+    with writing():
+        if activity_id is None:
+            activity = Activity(school_id=school.id, author_id=user.id, status=DRAFT)
+            db.session.add(activity)
+        else:
+            activity = db.session.get(Activity, activity_id)
+            if activity is None or activity.school_id != school.id:
+                raise RuleError("not_found", _("No such post."), 404)
+        activity.draft_title, activity.draft_body = data.title.strip(), data.body
+        activity.draft_date, activity.draft_topics = data.activity_date, list(data.topics)
+        if data.cover:
+            activity.draft_cover = data.cover
+        elif activity_id is None:
+            activity.draft_cover = None
+        activity.event_id = data.event_id
+        activity.review, activity.consent_confirmed = "", False
     return activity
 
 
 def submit(user: User, activity_id: int, consent: bool) -> Activity:
     if not consent:
-        raise SchoolError("consent_required", _("Please confirm that no pupil can be "
+        raise RuleError("consent_required", _("Please confirm that no pupil can be "
                                                 "identified without a guardian's consent."),
                           422, {"consent": "required"})
-    begin_write(db.session)
-    activity = editable(user, activity_id)
-    if activity.review == SUBMITTED:
-        db.session.rollback()
-        raise SchoolError("already_submitted", _("This version is already waiting for review."))
-    activity.review, activity.consent_confirmed, activity.submitted_at = SUBMITTED, True, \
-        utcnow()
-    if activity.status in (DRAFT, DECLINED):
-        activity.status = SUBMITTED
-    log(user, "submitted", f"activity:{activity.id}")
-    db.session.commit()
+    with writing():
+        activity = editable(user, activity_id)
+        if activity.review == SUBMITTED:
+            raise RuleError("already_submitted", _("This version is already waiting for review."))
+        activity.review, activity.consent_confirmed, activity.submitted_at = SUBMITTED, True, \
+            utcnow()
+        if activity.status in (DRAFT, DECLINED):
+            activity.status = SUBMITTED
+        log(user, "submitted", f"activity:{activity.id}")
     return activity
 
 
@@ -373,43 +368,38 @@ def diff(activity: Activity) -> list[str]:
 def _moderated(activity_id: int) -> Activity:
     activity = db.session.get(Activity, activity_id)
     if activity is None:
-        db.session.rollback()
-        raise SchoolError("not_found", _("No such post."), 404)
+        raise RuleError("not_found", _("No such post."), 404)
     return activity
 
 
 def approve(activity_id: int, by: User) -> Activity:
-    begin_write(db.session)
-    activity = _moderated(activity_id)
-    if activity.review != SUBMITTED:
-        db.session.rollback()
-        raise SchoolError("not_submitted", _("Nothing is waiting for review in this post."))
-    activity.title, activity.body = activity.draft_title, activity.draft_body
-    activity.activity_date, activity.topics = activity.draft_date, list(activity.draft_topics)
-    activity.cover = activity.draft_cover
-    activity.status, activity.review, activity.reason = PUBLISHED, "", ""
-    activity.published_at = utcnow()
-    log(by, "approved", f"activity:{activity.id}")
-    search.enqueue(ACTIVITY, activity.id)
-    db.session.commit()
+    with writing():
+        activity = _moderated(activity_id)
+        if activity.review != SUBMITTED:
+            raise RuleError("not_submitted", _("Nothing is waiting for review in this post."))
+        activity.title, activity.body = activity.draft_title, activity.draft_body
+        activity.activity_date, activity.topics = activity.draft_date, list(activity.draft_topics)
+        activity.cover = activity.draft_cover
+        activity.status, activity.review, activity.reason = PUBLISHED, "", ""
+        activity.published_at = utcnow()
+        log(by, "approved", f"activity:{activity.id}")
+        search.enqueue(ACTIVITY, activity.id)
     return activity
 
 
 def reject(activity_id: int, by: User, reason: str) -> Activity:
     reason = (reason or "").strip()
     if not reason:
-        raise SchoolError("reason_required", _("Please give a reason."), 422,
+        raise RuleError("reason_required", _("Please give a reason."), 422,
                           {"reason": "required"})
-    begin_write(db.session)
-    activity = _moderated(activity_id)
-    if activity.review != SUBMITTED:
-        db.session.rollback()
-        raise SchoolError("not_submitted", _("Nothing is waiting for review in this post."))
-    activity.review, activity.reason = DECLINED, reason[:500]
-    if activity.status == SUBMITTED:
-        activity.status = DECLINED
-    log(by, "rejected", f"activity:{activity.id}", reason)
-    db.session.commit()
+    with writing():
+        activity = _moderated(activity_id)
+        if activity.review != SUBMITTED:
+            raise RuleError("not_submitted", _("Nothing is waiting for review in this post."))
+        activity.review, activity.reason = DECLINED, reason[:500]
+        if activity.status == SUBMITTED:
+            activity.status = DECLINED
+        log(by, "rejected", f"activity:{activity.id}", reason)
     return activity
 
 
@@ -417,45 +407,41 @@ def report(user: User, activity_id: int, reason: str) -> bool:
     """Returns True when this report hid the post (at the configured threshold)."""
     reason = (reason or "").strip()
     if not reason:
-        raise SchoolError("reason_required", _("Please say what is wrong."), 422,
+        raise RuleError("reason_required", _("Please say what is wrong."), 422,
                           {"reason": "required"})
-    begin_write(db.session)
-    activity = db.session.get(Activity, activity_id)
-    if activity is None or not activity.public:
-        db.session.rollback()
-        raise SchoolError("not_found", _("No such post."), 404)
-    if db.session.scalar(sa.select(ActivityReport.id).where(
-            ActivityReport.activity_id == activity_id, ActivityReport.user_id == user.id)):
-        db.session.rollback()
-        raise SchoolError("already_reported", _("You have already reported this post."))
-    db.session.add(ActivityReport(activity_id=activity_id, user_id=user.id,
-                                  reason=reason[:500]))
-    db.session.flush()
-    open_reports = db.session.scalar(sa.select(sa.func.count()).select_from(ActivityReport)
-                                     .where(ActivityReport.activity_id == activity_id,
-                                            ActivityReport.resolved.is_(False)))
-    hid = open_reports >= current_app.config.get("SCHOOLS_REPORTS_TO_HIDE", 3)
-    if hid:
-        activity.hidden, activity.hidden_reason = True, "reports"
-        log(None, "hidden_by_reports", f"activity:{activity.id}", f"{open_reports} reports")
-        search.enqueue(ACTIVITY, activity.id)
-    db.session.commit()
+    with writing():
+        activity = db.session.get(Activity, activity_id)
+        if activity is None or not activity.public:
+            raise RuleError("not_found", _("No such post."), 404)
+        if db.session.scalar(sa.select(ActivityReport.id).where(
+                ActivityReport.activity_id == activity_id, ActivityReport.user_id == user.id)):
+            raise RuleError("already_reported", _("You have already reported this post."))
+        db.session.add(ActivityReport(activity_id=activity_id, user_id=user.id,
+                                      reason=reason[:500]))
+        db.session.flush()
+        open_reports = db.session.scalar(sa.select(sa.func.count()).select_from(ActivityReport)
+                                         .where(ActivityReport.activity_id == activity_id,
+                                                ActivityReport.resolved.is_(False)))
+        hid = open_reports >= current_app.config.get("SCHOOLS_REPORTS_TO_HIDE", 3)
+        if hid:
+            activity.hidden, activity.hidden_reason = True, "reports"
+            log(None, "hidden_by_reports", f"activity:{activity.id}", f"{open_reports} reports")
+            search.enqueue(ACTIVITY, activity.id)
     return hid
 
 
 def set_hidden(activity_id: int, by: User, hidden: bool, reason: str) -> Activity:
     reason = (reason or "").strip()
     if not reason:
-        raise SchoolError("reason_required", _("Please give a reason."), 422)
-    begin_write(db.session)
-    activity = _moderated(activity_id)
-    activity.hidden, activity.hidden_reason = hidden, reason[:500] if hidden else ""
-    if not hidden:  # restoring resolves the reports that led here
-        db.session.execute(sa.update(ActivityReport).where(
-            ActivityReport.activity_id == activity_id).values(resolved=True))
-    log(by, "hidden" if hidden else "restored", f"activity:{activity.id}", reason)
-    search.enqueue(ACTIVITY, activity.id)
-    db.session.commit()
+        raise RuleError("reason_required", _("Please give a reason."), 422)
+    with writing():
+        activity = _moderated(activity_id)
+        activity.hidden, activity.hidden_reason = hidden, reason[:500] if hidden else ""
+        if not hidden:  # restoring resolves the reports that led here
+            db.session.execute(sa.update(ActivityReport).where(
+                ActivityReport.activity_id == activity_id).values(resolved=True))
+        log(by, "hidden" if hidden else "restored", f"activity:{activity.id}", reason)
+        search.enqueue(ACTIVITY, activity.id)
     return activity
 
 

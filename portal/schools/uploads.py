@@ -10,15 +10,18 @@ import secrets
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
 
+from portal.i18n import _
+from portal.rules import RuleError
+
 MAX_BYTES = 5 * 1024 * 1024
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789.")
 
 
-class UploadError(ValueError):
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+def _refused(code: str) -> RuleError:
+    message = (_("The picture is larger than 5 MB.") if code == "too_large"
+               else _("The picture must be a JPEG, PNG or WebP image."))
+    return RuleError(code, message, 413 if code == "too_large" else 415, {"cover": message})
 
 
 def folder() -> str:
@@ -28,24 +31,25 @@ def folder() -> str:
 
 
 def store_image(data: bytes) -> str:
-    """Check and re-encode an uploaded image; return its new file name."""
+    """Check and re-encode an uploaded image (slow: before any unit of work); return its new
+    file name.  Raises ``RuleError`` (field ``cover``) for what cannot be used."""
     if len(data) > MAX_BYTES:
-        raise UploadError("too_large")
+        raise _refused("too_large")
     try:
         with Image.open(io.BytesIO(data)) as probe:
             kind = probe.format
             probe.verify()  # structure check, before decoding pixels
         with Image.open(io.BytesIO(data)) as image:
             if kind not in FORMATS:
-                raise UploadError("bad_type")
+                raise _refused("bad_type")
             if image.width * image.height > 40_000_000:
-                raise UploadError("too_large")
+                raise _refused("too_large")
             image.load()
             clean = image.convert("RGB") if kind == "JPEG" else image.copy()
-    except UploadError:
+    except RuleError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise UploadError("bad_type") from None
+        raise _refused("bad_type") from None
     clean.info.pop("exif", None)
     out = io.BytesIO()
     # Saving a new image from pixels writes no EXIF/GPS/XMP blocks.

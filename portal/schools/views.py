@@ -5,6 +5,7 @@ from portal.accounts.forms import PostForm
 from portal.extensions import db
 from portal.i18n import _, current_locale
 from portal.learn import services as learn
+from portal.rules import RuleError
 from portal.schools import bp, services, uploads
 from portal.schools.forms import (
     LEVEL_LABELS,
@@ -17,11 +18,8 @@ from portal.schools.forms import (
     SubmitForm,
 )
 from portal.schools.models import SCHOOL_TYPES, VERIFIED, Activity, School
-from portal.schools.services import ActivityInput, SchoolError, SchoolInput
+from portal.schools.services import ActivityInput, SchoolInput
 from portal.site import site
-
-UPLOAD_ERRORS = {"too_large": _("The picture is larger than 5 MB."),
-                 "bad_type": _("The picture must be a JPEG, PNG or WebP image.")}
 
 
 def _school(slug: str, verified: bool = True) -> School:
@@ -85,7 +83,7 @@ def report(activity_id: int):
     if form.validate_on_submit():
         try:
             services.report(g.principal, activity_id, form.reason.data)
-        except SchoolError as err:
+        except RuleError as err:
             flash(err.message, "error")
         else:
             flash(_("Thank you. Staff will look at the post."), "success")
@@ -118,7 +116,7 @@ def apply():
             services.apply_school(g.principal, SchoolInput(
                 form.name_zh.data, form.name_en.data or "", form.district.data, form.type.data,
                 form.address.data or "", form.contact.data))
-        except SchoolError as err:
+        except RuleError as err:
             for name, message in err.fields.items():
                 getattr(form, name).errors = list(getattr(form, name).errors) + [message]
         else:
@@ -153,15 +151,15 @@ def _save(school: School, form: ActivityForm, post: Activity | None):
     if upload and getattr(upload, "filename", ""):
         try:
             cover = uploads.store_image(upload.read(uploads.MAX_BYTES + 1))
-        except uploads.UploadError as err:
-            form.cover.errors = [UPLOAD_ERRORS[err.code]]
+        except RuleError as err:
+            form.cover.errors = [err.message]
             return None
     try:
         return services.save_activity(g.principal, school, ActivityInput(
             form.title.data, form.body.data, form.activity_date.data, form.topics.data or [],
             cover, int(form.event_id.data) if form.event_id.data else None),
             post.id if post else None)
-    except SchoolError as err:
+    except RuleError as err:
         for name, message in err.fields.items():
             getattr(form, name).errors = list(getattr(form, name).errors) + [message]
         return None
@@ -184,7 +182,7 @@ def new_activity(slug: str):
 def edit_activity(activity_id: int):
     try:
         post = services.editable(g.principal, activity_id)
-    except SchoolError:
+    except RuleError:
         abort(404)
     form = _activity_form(post)
     if form.validate_on_submit():
@@ -201,7 +199,7 @@ def submit_activity(activity_id: int):
     if form.validate_on_submit():
         try:
             services.submit(g.principal, activity_id, form.consent.data)
-        except SchoolError as err:
+        except RuleError as err:
             if err.status == 404:
                 abort(404)
             flash(err.message, "error")
@@ -216,9 +214,8 @@ def editors(slug: str):
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            services.invite_editor(found, g.principal, form.email.data, lambda token: url_for(
-                "schools.accept_invite", token=token, _external=True))
-        except SchoolError as err:
+            services.invite_editor(found, g.principal, form.email.data)
+        except RuleError as err:
             form.email.errors = [err.message]
         else:
             flash(_("The invitation has been sent."), "success")
@@ -233,7 +230,7 @@ def remove_editor(slug: str, user_id: int):
     if PostForm().validate_on_submit():
         try:
             services.remove_editor(found, g.principal, user_id)
-        except SchoolError as err:
+        except RuleError as err:
             flash(err.message, "error")
     return redirect(url_for("schools.editors", slug=slug))
 
@@ -243,7 +240,7 @@ def accept_invite(token: str):
     if request.method == "POST" and PostForm().validate_on_submit():
         try:
             found = services.accept_invite(g.principal, token)
-        except SchoolError as err:
+        except RuleError as err:
             flash(err.message, "error")
             return redirect(url_for("schools.mine"))
         flash(_("You are now an editor of %(name)s.", name=found.name(current_locale())),
@@ -276,7 +273,7 @@ def decide_school(school_id: int, decision: str):
             services.reject_school(school_id, g.principal, form.reason.data)
         else:
             abort(404)
-    except SchoolError as err:
+    except RuleError as err:
         flash(err.message, "error")
     else:
         flash(_("The decision is recorded."), "success")
@@ -290,7 +287,7 @@ def green_status(school_id: int):
         try:
             services.set_green_status(school_id, form.level.data or "", form.year.data,
                                       g.principal)
-        except SchoolError as err:
+        except RuleError as err:
             flash(err.message, "error")
         else:
             flash(_("The green-school status is saved."), "success")
@@ -317,7 +314,7 @@ def moderate(activity_id: int):
                 services.set_hidden(activity_id, g.principal, action == "hide", form.reason.data)
             else:
                 abort(400)
-        except SchoolError as err:
+        except RuleError as err:
             flash(err.message, "error")
         else:
             flash(_("The decision is recorded."), "success")

@@ -2,8 +2,9 @@
 
 The index is derived from the database and can be rebuilt at any time.  Features register
 the kinds of records they want found (``register_source``) and call ``enqueue(kind, id)`` in
-the transaction that changes such a record; the change reaches the index after the commit
-(or, if that fails, with the next ``flask search sync``).  This package imports no feature.
+the unit of work that changes such a record: that writes a job, and the job worker applies
+the record's current state to the index (a failure is retried; the save stands).  This
+package imports no feature.
 
 Layout in the instance folder::
 
@@ -13,7 +14,7 @@ Layout in the instance folder::
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g
+from flask import Blueprint
 
 from portal.search.index import (
     check,
@@ -22,7 +23,6 @@ from portal.search.index import (
     ensure_index,
     open_index,
     pending,
-    process_outbox,
     rebuild,
 )
 from portal.search.query import QueryError, ResultPage, search
@@ -30,8 +30,7 @@ from portal.search.registry import Document, register_source, source, sources
 
 __all__ = ["Document", "QueryError", "ResultPage", "bp", "check", "close_searcher",
            "ensure_index", "enqueue", "has_index", "init_app", "open_index", "pending",
-           "process_outbox",
-           "rebuild", "register_source", "search", "source", "sources", "sync_quietly"]
+           "rebuild", "register_source", "search", "source", "sources"]
 
 bp = Blueprint("search", __name__, template_folder="templates")
 
@@ -43,32 +42,9 @@ def has_index() -> bool:
     return _is_current_schema(current_dir())
 
 
-def sync_quietly() -> int | None:
-    """Apply the outbox now; on failure log and leave it for the next sync."""
-    try:
-        return process_outbox()
-    except Exception:
-        current_app.logger.exception("search index update failed; changes wait in the outbox")
-        from portal.extensions import db
-
-        db.session.rollback()
-        return None
-
-
-def _apply_after_request(response):
-    # Services call enqueue() and commit; the index follows once the response is ready.
-    if g.pop("search_pending", False):
-        from portal.extensions import db
-
-        db.session.rollback()  # end the request's transaction: its work is committed
-        sync_quietly()
-    return response
-
-
 def init_app(app) -> None:
     from portal.search import views  # noqa: F401  (routes)
     from portal.search.cli import search_cli
 
     app.cli.add_command(search_cli)
-    app.after_request(_apply_after_request)
     app.register_blueprint(bp)

@@ -15,7 +15,8 @@ def rebuild():
 
 @search_cli.command("sync")
 def sync():
-    """Apply pending changes (the outbox) to the live index."""
-    waiting = index.pending()
-    done = index.process_outbox(limit=max(waiting, 1))
+    """Run the index jobs that are due now (what the job worker does for them)."""
+    from portal.jobs.services import work
+
+    done = work(burst=True, schedule=False, only={index.INDEX_JOB})
     click.echo(f"search index synced: {done} records updated, {index.pending()} waiting")

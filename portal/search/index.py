@@ -10,13 +10,16 @@ import time
 from contextlib import contextmanager
 
 import sqlalchemy as sa
-from flask import current_app, g, has_request_context
+from flask import current_app
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, STORED, TEXT, Schema
 
+from portal import jobs
+from portal.db import end_read, writing
 from portal.extensions import db
+from portal.i18n import _l
+from portal.jobs.models import PENDING, RUNNING, Job
 from portal.search.analysis import bigram_analyzer, mixed_analyzer
-from portal.search.models import SearchOutbox
 from portal.search.registry import Document, source, sources
 
 SCHEMA_VERSION = 2
@@ -144,13 +147,13 @@ def ensure_index() -> bool:
 def rebuild() -> int:
     """Index every registered source into a fresh directory, then swap it in.
 
-    Outbox rows written before the build started are covered by it and removed afterwards;
-    rows written during the build stay for the next sync.
+    Index jobs written before the build started are covered by it and removed afterwards;
+    jobs written during the build stay for the worker.
     """
     root = search_root()
     os.makedirs(root, exist_ok=True)
-    covered = db.session.scalar(sa.select(sa.func.max(SearchOutbox.id))) or 0
-    db.session.rollback()  # read the records in a fresh transaction, after that bound
+    covered = db.session.scalar(sa.select(sa.func.max(Job.id)).where(Job.kind == INDEX_JOB)) or 0
+    end_read()  # read the records in a fresh transaction, after that bound
     name = f"index-{SCHEMA_VERSION}-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
     path = os.path.join(root, name)
     os.makedirs(path)
@@ -177,51 +180,55 @@ def rebuild() -> int:
     for old in os.listdir(root):
         if old.startswith("index-") and old not in keep:
             shutil.rmtree(os.path.join(root, old), ignore_errors=True)
-    db.session.execute(sa.delete(SearchOutbox).where(SearchOutbox.id <= covered))
-    db.session.commit()
+    with writing():
+        db.session.execute(sa.delete(Job).where(Job.kind == INDEX_JOB, Job.state == PENDING,
+                                                Job.id <= covered))
     return count
 
 
-# -- the outbox ------------------------------------------------------------------------------
+# -- index jobs ------------------------------------------------------------------------------
+
+INDEX_JOB = "search.index"
+
 
 def enqueue(kind: str, record_id: str) -> None:
-    """Record, in the caller's transaction, that a searchable record changed.
-
-    In a request the index follows after the response is ready (``search.init_app``);
-    elsewhere the caller runs ``process_outbox`` after committing, or `flask search sync`.
-    """
-    db.session.add(SearchOutbox(kind=kind, record_id=str(record_id)))
-    if has_request_context():
-        g.search_pending = True
+    """Record, in the caller's unit of work, that a searchable record changed: a job that
+    applies the record's current state to the index (one record per job)."""
+    jobs.enqueue(INDEX_JOB, {"kind": kind, "id": str(record_id)})
 
 
 def pending() -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(SearchOutbox)) or 0
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Job).where(
+        Job.kind == INDEX_JOB, Job.state.in_((PENDING, RUNNING)))) or 0
 
 
-def process_outbox(limit: int = 1000) -> int:
-    """Apply waiting changes to the live index; returns how many records were updated.
+def index_record(payload: dict) -> None:
+    """The job: replace the record's documents in the live index by its current ones.
 
-    Raises when the index cannot be written: the rows stay and the next call retries.
-    """
-    rows = db.session.execute(sa.select(SearchOutbox.id, SearchOutbox.kind,
-                                        SearchOutbox.record_id)
-                              .order_by(SearchOutbox.id).limit(limit)).all()
-    if not rows:
-        return 0
-    records = list(dict.fromkeys((kind, rid) for _id, kind, rid in rows))
+    Raises when the index cannot be written (the job is tried again later)."""
+    kind, rid = payload["kind"], payload["id"]
+    src = source(kind)
+    docs = list(src.documents_for(rid)) if src else []
+    end_read()  # nothing held while waiting for the writer's lock
+    if current_dir() is None:
+        return  # no index yet: the first rebuild will include the record
     ix = open_index()
     writer = ix.writer(timeout=WRITER_TIMEOUT, compound=False)
     try:
-        for kind, rid in records:
-            writer.delete_by_term("record", f"{kind}:{rid}")
-            src = source(kind)
-            for doc in (src.documents_for(rid) if src else ()):
-                writer.add_document(**fields(doc))
+        writer.delete_by_term("record", f"{kind}:{rid}")
+        for doc in docs:
+            writer.add_document(**fields(doc))
         writer.commit()
     except BaseException:
         writer.cancel()
         raise
-    db.session.execute(sa.delete(SearchOutbox).where(SearchOutbox.id.in_([r[0] for r in rows])))
-    db.session.commit()
-    return len(records)
+
+
+def catch_up(_payload: dict | None = None) -> None:
+    """Periodic: build the index if it is missing or of an older schema."""
+    ensure_index()
+
+
+jobs.register(INDEX_JOB, index_record, label=_l("Search index update"))
+jobs.register_periodic("search.catch_up", catch_up, "hour", lease=3600,
+                       label=_l("Search index check"))

@@ -10,6 +10,7 @@ from portal.accounts import services
 from portal.accounts.models import LoginSession, LoginThrottle
 from portal.db import utcnow
 from portal.extensions import db
+from portal.rules import RuleError
 from tests.conftest import PASSWORD, csrf_token, make_user, sign_in
 
 GENERIC = "电子邮箱或密码不正确。"
@@ -166,7 +167,7 @@ def test_concurrent_failures_are_all_counted(make_app):
             barrier.wait()
             try:
                 services.authenticate("user@example.org", "wrong password!!")
-            except services.AccountError as err:
+            except RuleError as err:
                 if err.code != "invalid":
                     errors.append(err.code)
             except Exception as err:  # noqa: BLE001
@@ -184,7 +185,7 @@ def test_concurrent_failures_are_all_counted(make_app):
         row = db.session.query(LoginThrottle).one()
         assert row.failures == 10
         assert row.locked_until is not None
-        with pytest.raises(services.AccountError) as info:
+        with pytest.raises(RuleError) as info:
             services.authenticate("user@example.org", PASSWORD)
         assert info.value.code == "locked"
 

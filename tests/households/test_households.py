@@ -10,6 +10,7 @@ from portal.accounts.models import User
 from portal.extensions import db
 from portal.households import services as hh
 from portal.households.models import Household, PhoneUnmask
+from portal.rules import RuleError
 from tests.conftest import PASSWORD, csrf_token, make_user, sign_in
 
 SIX = ["sort-kitchen-waste", "reusable-shopping-bag", "standby-power-off",
@@ -41,7 +42,7 @@ def test_register_validates_and_accepts_district_names(app):
     uid = make_user(app)
     with app.app_context():
         user = db.session.get(User, uid)
-        with pytest.raises(hh.HouseholdError) as err:
+        with pytest.raises(RuleError) as err:
             hh.register(user, hh.HouseholdInput(name="", district="atlantis", members=0,
                                                 phone="12345"))
         assert set(err.value.fields) == {"name", "district", "members", "phone"}
@@ -49,7 +50,7 @@ def test_register_validates_and_accepts_district_names(app):
                                                       members=2, phone="+86 138-1234-5678"))
         assert (created.district, created.phone) == ("nanhu", "13812345678")
         assert created.show_on_wall is False and created.staff_contact is False
-        with pytest.raises(hh.HouseholdError) as again:
+        with pytest.raises(RuleError) as again:
             hh.register(user, hh.HouseholdInput(name="又一家", district="nanhu"))
         assert again.value.code == "exists"
 
@@ -73,9 +74,9 @@ def test_members_join_with_a_code_that_the_owner_can_reset(app):
         new = hh.reset_invite(_get(app, household))
         assert new != code
         other = make_user(app, email="late@example.org")
-        with pytest.raises(hh.HouseholdError):
+        with pytest.raises(RuleError):
             hh.join(db.session.get(User, other), code)
-        with pytest.raises(hh.HouseholdError):
+        with pytest.raises(RuleError):
             hh.remove_member(_get(app, household), owner)
         hh.remove_member(_get(app, household), member)
         assert [m.user_id for m in _get(app, household).members] == [owner]
@@ -98,7 +99,7 @@ def test_month_rules(app):
     today = date(2026, 11, 28)
     with app.app_context():
         h = _get(app, household)
-        with pytest.raises(hh.HouseholdError) as none_yet:
+        with pytest.raises(RuleError) as none_yet:
             hh.report(h, "2026-11", [], today=today)
         assert none_yet.value.code == "no_pledges"
         hh.set_pledges(h, SIX[:2])
@@ -107,13 +108,13 @@ def test_month_rules(app):
         assert hh.report(h, "2026-11", SIX[:2], today=today).rate == 1.0  # a correction
         for month, code in [("2026-12", "month_not_open"), ("2026-09", "month_not_open"),
                             ("2026-13", "bad_month"), ("Nov", "bad_month")]:
-            with pytest.raises(hh.HouseholdError) as err:
+            with pytest.raises(RuleError) as err:
                 hh.report(h, month, [], today=today)
             assert err.value.code == code, month
-        with pytest.raises(hh.HouseholdError) as stray:
+        with pytest.raises(RuleError) as stray:
             hh.report(h, "2026-11", ["led-lighting"], today=today)
         assert stray.value.code == "not_pledged"
-        with pytest.raises(hh.HouseholdError) as unknown:
+        with pytest.raises(RuleError) as unknown:
             hh.set_pledges(h, ["fly-less", "sort-kitchen-waste"])
         assert unknown.value.code == "unknown_pledge" and "fly-less" in unknown.value.message
 
@@ -163,7 +164,7 @@ def test_apply_approve_certificate_and_public_verification(app):
     with app.app_context():
         h = _get(app, household)
         application = hh.apply(h, "我们全家坚持垃圾分类。", db.session.get(User, owner))
-        with pytest.raises(hh.HouseholdError):
+        with pytest.raises(RuleError):
             hh.apply(h, "again", db.session.get(User, owner))
         assert [a.id for a in hh.queue()] == [application.id]
         hh.decide(application.id, True, db.session.get(User, staff))
@@ -186,7 +187,7 @@ def test_rejection_reason_is_shown_to_the_household(app):
     _qualify(app, household)
     with app.app_context():
         app_id = hh.apply(_get(app, household), "", db.session.get(User, owner)).id
-        with pytest.raises(hh.HouseholdError):
+        with pytest.raises(RuleError):
             hh.decide(app_id, False, db.session.get(User, staff), "")
         hh.decide(app_id, False, db.session.get(User, staff), "请补充三个月的照片")
     client = app.test_client()
@@ -201,7 +202,7 @@ def test_reviews_confirm_rectify_revoke_with_history(app):
     with app.app_context():
         by = db.session.get(User, staff)
         hh.decide(hh.apply(_get(app, household), "", db.session.get(User, owner)).id, True, by)
-        with pytest.raises(hh.HouseholdError):
+        with pytest.raises(RuleError):
             hh.review(household, "rectify", by, "", None)
         later = date.today() + timedelta(days=30)
         assert hh.review(household, "rectify", by, "垃圾分类不规范", later).status == \

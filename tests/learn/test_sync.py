@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from portal.config import ROOT
 from portal.core import content
 from portal.extensions import db
+from portal.jobs.models import Job
 from portal.learn.models import Article, Observance, Topic
-from portal.search.models import SearchOutbox
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_a_bad_file_is_named_and_nothing_is_imported(make_app, folder, name, tex
     assert "nothing was imported" in result.output
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Article)) == 0
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(SearchOutbox)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0
 
 
 def test_a_bad_file_after_a_good_sync_leaves_the_library_as_it_was(make_app, folder):

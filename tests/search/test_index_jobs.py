@@ -1,12 +1,15 @@
-"""The index follows the database through the outbox; a failed index write loses nothing."""
+"""The index follows the database through index jobs (one record each); a failed index
+write loses nothing, and one bad record does not hold up the others."""
 
 import pytest
 import sqlalchemy as sa
 
 from portal import search, security
+from portal.db import utcnow, writing
 from portal.extensions import db
+from portal.jobs.models import DEAD, DONE, PENDING, Job
 from portal.search import index
-from portal.search.models import SearchOutbox
+from tests.conftest import run_jobs
 
 NOTES: dict[str, str] = {}
 
@@ -29,8 +32,8 @@ def notes(app):
         from flask import request
 
         NOTES[request.args["id"]] = request.args["text"]  # "the database"
-        search.enqueue("note", request.args["id"])
-        db.session.commit()
+        with writing():
+            search.enqueue("note", request.args["id"])
         return "saved"
 
     app.add_url_rule("/save-note", "save_note", save_note)
@@ -46,17 +49,57 @@ def _ids(app, text):
 
 def _pending(app):
     with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(SearchOutbox))
+        return search.pending()
 
 
-def test_a_save_reaches_the_index_after_the_request(notes):
+def _enqueue(app, *ids):
+    with app.app_context(), writing():
+        for note_id in ids:
+            search.enqueue("note", note_id)
+
+
+def test_a_save_reaches_the_index_through_the_worker_not_the_request(notes):
     client = notes.test_client()
     saved = client.get("/save-note", query_string={"id": "1", "text": "湿地公园里观鸟"})
     assert saved.status_code == 200
+    assert _ids(notes, "观鸟") == []  # the request wrote a job, not the index
+    assert _pending(notes) == 1
+    assert run_jobs(notes) == 1
     assert _ids(notes, "观鸟") == ["1"]
     assert _pending(notes) == 0
     client.get("/save-note", query_string={"id": "1", "text": "河边捡拾垃圾"})
+    run_jobs(notes)
     assert _ids(notes, "观鸟") == [] and _ids(notes, "垃圾") == ["1"]
+
+
+def test_a_record_that_cannot_be_indexed_dies_while_the_ones_after_it_are_indexed(notes):
+    notes.config["JOBS_MAX_ATTEMPTS"] = 2
+    NOTES.update({"10": "第一条", "12": "第三条"})
+    real = search.registry._SOURCES["note"]
+
+    def documents_for(note_id):
+        if note_id == "11":
+            raise ValueError("this record cannot be turned into documents")
+        return real.documents_for(note_id)
+
+    search.register_source("note", real.label, real.all_documents, documents_for)
+    _enqueue(notes, "10", "11", "12")
+    assert run_jobs(notes) == 3
+    assert _ids(notes, "第一条") == ["10"] and _ids(notes, "第三条") == ["12"]
+    with notes.app_context():
+        bad = db.session.scalar(sa.select(Job).where(Job.state != DONE))
+        assert bad.state == PENDING and bad.attempts == 1 and "cannot be turned" in bad.last_error
+        assert bad.due_at > utcnow()  # it waits: exponential backoff
+        bad_id = bad.id
+        db.session.execute(sa.update(Job).where(Job.id == bad_id)
+                           .values(due_at=Job.created_at))  # its next attempt is due
+        db.session.commit()
+    assert run_jobs(notes) == 1
+    with notes.app_context():
+        bad = db.session.get(Job, bad_id)
+        assert bad.state == DEAD and bad.attempts == 2
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Job)
+                                 .where(Job.state == DONE)) == 2
 
 
 def test_a_failed_index_write_keeps_the_save_and_the_next_sync_catches_up(notes, monkeypatch):
@@ -67,8 +110,10 @@ def test_a_failed_index_write_keeps_the_save_and_the_next_sync_catches_up(notes,
     response = notes.test_client().get("/save-note",
                                        query_string={"id": "7", "text": "节约用水从我做起"})
     assert response.status_code == 200 and NOTES["7"]  # the user's save succeeded
+    run_jobs(notes)  # fails: the job waits for its next attempt
     assert _pending(notes) == 1
     monkeypatch.undo()
+    notes.test_cli_runner().invoke(args=["jobs", "retry"])  # due now
     assert _ids(notes, "节约用水") == []
     result = notes.test_cli_runner().invoke(args=["search", "sync"])
     assert result.exit_code == 0 and "1 records updated, 0 waiting" in result.output
@@ -78,29 +123,25 @@ def test_a_failed_index_write_keeps_the_save_and_the_next_sync_catches_up(notes,
 def test_removed_records_leave_the_index(notes):
     client = notes.test_client()
     client.get("/save-note", query_string={"id": "2", "text": "垃圾分类"})
+    run_jobs(notes)
     del NOTES["2"]
-    with notes.app_context():
-        search.enqueue("note", "2")
-        db.session.commit()
-        assert search.process_outbox() == 1
+    _enqueue(notes, "2")
+    assert run_jobs(notes) == 1
     assert _ids(notes, "垃圾分类") == []
 
 
 def test_character_pairs_find_what_jieba_splits_differently(notes):
     NOTES["3"] = "他们在湿地公园里观鸟"
-    with notes.app_context():
-        search.enqueue("note", "3")
-        db.session.commit()
-        search.process_outbox()
+    _enqueue(notes, "3")
+    run_jobs(notes)
     # "地公" is no word: jieba splits it off both 湿地 and 公园, the pairs still match.
     assert _ids(notes, "地公") == ["3"]
 
 
-def test_rebuild_clears_the_outbox_it_covered(notes):
+def test_rebuild_removes_the_index_jobs_it_covered(notes):
     NOTES["4"] = "低碳出行"
+    _enqueue(notes, "4")
     with notes.app_context():
-        search.enqueue("note", "4")
-        db.session.commit()
         assert search.rebuild() == 1
     assert _pending(notes) == 0
     assert _ids(notes, "低碳出行") == ["4"]
@@ -120,9 +161,9 @@ def test_one_searcher_is_reused_until_the_index_changes(notes):
         with index.searcher() as a, index.searcher() as b:
             assert a is not b  # two at once (two threads) get two searchers
         NOTES["5"] = "世界环境日"
-        search.enqueue("note", "5")
-        db.session.commit()
-        search.process_outbox()
+        with writing():
+            search.enqueue("note", "5")
+        run_jobs(notes)
         second = _borrow()
         assert second is not first and _borrow() is second
         search.rebuild()
@@ -167,18 +208,20 @@ def test_a_content_sync_survives_a_broken_index(library, monkeypatch, tmp_path):
     result = library.test_cli_runner().invoke(args=["content", "sync"])
     assert result.exit_code == 0 and "articles: 1 new" in result.output
     assert _pending(library) == 1
+    run_jobs(library)  # the index is unusable: the job fails and waits
+    assert _pending(library) == 1
     monkeypatch.undo()
-    library.test_cli_runner().invoke(args=["search", "sync"])
+    library.test_cli_runner().invoke(args=["jobs", "retry"])
+    result = library.test_cli_runner().invoke(args=["search", "sync"])
+    assert "1 records updated, 0 waiting" in result.output
     with library.test_request_context("/"):
         assert [h.id for h in search.search("saplings").hits] == ["tree-care"]
 
 
 def test_snippets_escape_stored_text(notes):
     NOTES["9"] = '节水 <script>alert("x")</script> 节水'
-    with notes.app_context():
-        search.enqueue("note", "9")
-        db.session.commit()
-        search.process_outbox()
+    _enqueue(notes, "9")
+    run_jobs(notes)
     with notes.test_request_context("/"):
         [hit] = search.search("节水", kind="note").hits
     assert "<script>" not in hit.snippet and "&lt;script&gt;" in hit.snippet

@@ -1,0 +1,32 @@
+from flask import flash, redirect, render_template, request, url_for
+
+from portal.accounts.forms import PostForm
+from portal.i18n import _
+from portal.jobs import bp, services
+
+
+@bp.app_template_global()
+def job_kind_label(kind: str) -> str:
+    return services.label(kind)
+
+
+def _page() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 6 else 1
+
+
+@bp.route("/manage/jobs")
+def dead_jobs():
+    return render_template("jobs/dead.html", counts=services.status(),
+                           dead=services.dead(_page()), post_form=PostForm())
+
+
+@bp.route("/manage/jobs/retry", methods=["POST"])
+def retry_dead():
+    job_id = request.form.get("job", "")
+    if job_id and not (job_id.isascii() and job_id.isdigit() and len(job_id) < 10):
+        job_id = "0"
+    changed = services.retry(failed=False, dead_too=True,
+                             job_id=int(job_id) if job_id else None)
+    flash(_("%(n)d job(s) will be tried again.", n=changed), "success")
+    return redirect(url_for("jobs.dead_jobs"))

@@ -9,7 +9,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test setup install translations extract-messages update-messages lint bench clean
 
+# The site and the job worker (mail, search index updates, reminders) side by side; Ctrl-C
+# stops both.
 run: setup
+	$(FLASK) jobs work & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install translations
@@ -18,6 +22,7 @@ test: install translations
 # Idempotent: migrate, load content, build the search index if it is missing.
 setup: install translations
 	$(FLASK) setup
+	$(FLASK) jobs work --burst --no-schedule
 
 install: $(STAMP)
 

@@ -26,7 +26,8 @@ def _calendar(name: str) -> Calendar:
     cal.add("prodid", "-//Green Jiaxing//portal//ZH")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", name)
+    # icalendar writes X- properties as they are: a line break would end the content line.
+    cal.add("x-wr-calname", " ".join(str(name).split()))
     cal.add("x-wr-timezone", str(zone()))
     return cal
 

@@ -9,7 +9,8 @@ dropped).  For each database:
 1. a hello-world app (``app = Flask(__name__)``, ``GET /`` -> ``ok``) is served by gunicorn with
    the options used for the portal, and hit by the storm's own client code: 200 threads
    released by one barrier, each sending one request over its own new connection
-   (``http.client``, no keep-alive); five such rounds, the median round's requests/s counts;
+   (``http.client``, no keep-alive); three such rounds before the storm and three after it
+   (bracketing it in time), the median of the six rounds' requests/s counts;
 2. the storm: 200 users, each with its own bearer token, POST
    ``/api/v1/events/<id>/signup`` once, released together, for 20 places;
 3. the outcome is read back from the database (20 confirmed, 180 waiting, no 5xx), the job
@@ -32,6 +33,7 @@ import os
 import platform
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,7 +69,8 @@ from portal.i18n import force_locale  # noqa: E402
 from portal.jobs import services as jobs  # noqa: E402
 from portal.jobs.models import DEAD, PENDING, RUNNING, STATES  # noqa: E402
 
-CLIENTS, PLACES, WORKERS, HELLO_ROUNDS = 200, 20, 4, 5
+CLIENTS, PLACES, WORKERS = 200, 20, 4
+HELLO_ROUNDS = 3  # hello-world rounds just before the storm, and as many just after it
 TARGET_RATIO, TARGET_P95_MS = 0.10, 1000
 TITLE = "基准测试活动"
 FAST = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8192, "ARGON2_PARALLELISM": 1}
@@ -111,6 +114,15 @@ def one_request(port: int, method: str, path: str, headers: dict) -> int | str:
         conn.close()
 
 
+def pct(latencies: list[float], q: float) -> float:
+    """Nearest rank, of sorted values."""
+    return latencies[max(0, math.ceil(q * len(latencies)) - 1)]
+
+
+def latency_text(latencies: list[float]) -> str:
+    return f"{pct(latencies, 0.5):.0f} / {pct(latencies, 0.95):.0f} / {latencies[-1]:.0f}"
+
+
 @dataclass
 class Burst:
     statuses: list
@@ -120,12 +132,6 @@ class Burst:
     @property
     def rate(self) -> float:
         return len(self.statuses) / self.wall
-
-    def pct(self, q: float) -> float:  # nearest rank
-        return self.latencies[max(0, math.ceil(q * len(self.latencies)) - 1)]
-
-    def latency_text(self) -> str:
-        return f"{self.pct(0.5):.0f} / {self.pct(0.95):.0f} / {self.latencies[-1]:.0f}"
 
 
 def burst(port: int, method: str, path: str, headers: list[dict]) -> Burst:
@@ -187,7 +193,11 @@ def serving(chdir: str, app: str, env: dict, warm_path: str):
         yield port
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         shutil.rmtree(scratch, ignore_errors=True)
 
 
@@ -217,17 +227,20 @@ class Run:
     worker: str = ""
 
     @property
-    def hello_median(self) -> Burst:
-        """The round with the median rate (HELLO_ROUNDS is odd)."""
-        return sorted(self.hello, key=lambda b: b.rate)[len(self.hello) // 2]
+    def hello_rate(self) -> float:
+        return statistics.median(b.rate for b in self.hello)
 
     @property
-    def hello_rate(self) -> float:
-        return self.hello_median.rate
+    def hello_latencies(self) -> list[float]:
+        return sorted(ms for b in self.hello for ms in b.latencies)
 
     @property
     def ratio(self) -> float:
         return self.storm.rate / self.hello_rate
+
+    @property
+    def p95(self) -> float:
+        return pct(self.storm.latencies, 0.95)
 
     def check(self, name: str, ok: bool, detail: str) -> None:
         self.checks.append((name, ok, detail))
@@ -270,7 +283,7 @@ def run(label: str, url: str | None) -> Run:
     app = portal_app(instance, url)
     event, tokens = prepare(app)
 
-    click.echo(f"hello-world: {HELLO_ROUNDS} rounds of {CLIENTS} clients …")
+    click.echo(f"hello-world before the storm: {HELLO_ROUNDS} rounds of {CLIENTS} clients …")
     hello = hello_world()
     click.echo("  req/s per round: " + ", ".join(f"{b.rate:.0f}" for b in hello))
 
@@ -282,9 +295,13 @@ def run(label: str, url: str | None) -> Run:
     with serving(ROOT, "wsgi:app", env, f"/api/v1/events/{event}") as port:
         storm = burst(port, "POST", f"/api/v1/events/{event}/signup",
                       [{"Authorization": f"Bearer {t}"} for t in tokens])
+    click.echo(f"  {storm.rate:.1f} sign-ups/s, p50/p95/max {latency_text(storm.latencies)} ms")
+    click.echo(f"hello-world after the storm: {HELLO_ROUNDS} rounds of {CLIENTS} clients …")
+    hello += hello_world()
+    click.echo("  req/s per round: " + ", ".join(f"{b.rate:.0f}" for b in hello[-HELLO_ROUNDS:]))
     result = Run(label, hello, storm)
-    click.echo(f"  {storm.rate:.1f} sign-ups/s, ratio {result.ratio:.3f}, "
-               f"p50/p95/max {storm.latency_text()} ms")
+    click.echo(f"  ratio sign-ups/s ÷ hello req/s (median of {len(hello)} rounds): "
+               f"{storm.rate:.1f} ÷ {result.hello_rate:.0f} = {result.ratio:.3f}")
 
     with app.app_context():
         verify(result, event, instance)
@@ -371,13 +388,15 @@ def verify(result: Run, event: int, instance: str) -> None:
 
 # -- report ---------------------------------------------------------------------------------
 
-def report(results: list[Run], command: str) -> str:
+def report(results: list[Run], command: str, load: str) -> str:
     perf = [f"| {r.label} | {r.hello_rate:.0f} (rounds: "
-            f"{', '.join(f'{b.rate:.0f}' for b in r.hello)}) | {r.hello_median.latency_text()} | "
+            f"{', '.join(f'{b.rate:.0f}' for b in r.hello[:HELLO_ROUNDS])} · storm · "
+            f"{', '.join(f'{b.rate:.0f}' for b in r.hello[HELLO_ROUNDS:])}) | "
+            f"{latency_text(r.hello_latencies)} | "
             f"{r.storm.rate:.1f} | {r.ratio:.3f} "
             f"{'(met)' if r.ratio >= TARGET_RATIO else '(missed)'} | "
-            f"{r.storm.latency_text()} "
-            f"{'(met)' if r.storm.pct(0.95) < TARGET_P95_MS else '(missed)'} |"
+            f"{latency_text(r.storm.latencies)} "
+            f"{'(met)' if r.p95 < TARGET_P95_MS else '(missed)'} |"
             for r in results]
     outcome = [f"| {r.label} | {r.outcome} | {statuses_text(r.storm.statuses)} | {r.outbox} | "
                f"{r.worker}; after: {r.jobs_after} |" for r in results]
@@ -388,20 +407,25 @@ def report(results: list[Run], command: str) -> str:
         "",
         f"`{command}` on {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"gunicorn {version('gunicorn')} (`--workers {WORKERS} --worker-class sync`, "
-        "no `--preload`), clients in the same machine.",
+        f"no `--preload`), clients on the same machine; load average {load} (1 / 5 / 15 min) "
+        "at the start.",
         "",
-        f"Both servers are started by the same gunicorn command line (only the app differs) and "
-        f"measured by the same client code: {CLIENTS} threads released by one barrier, each "
+        "Both servers are started by the same gunicorn command line (only the app differs: "
+        "its `--config` file sets nothing but a `post_worker_init` hook that tells the bench "
+        "when all workers have loaded the app; then 40 unmeasured warm-up GETs) and measured "
+        f"by the same client code: {CLIENTS} threads released by one barrier, each "
         "sending one request over its own new connection (`http.client`, connect to last "
         "byte). Hello-world is a Flask app whose `GET /` returns `ok`; its req/s is the median "
-        f"of {HELLO_ROUNDS} such rounds. The storm is one round: each of {CLIENTS} users POSTs "
+        f"of {2 * HELLO_ROUNDS} such rounds, {HELLO_ROUNDS} just before the storm and "
+        f"{HELLO_ROUNDS} just after it (its latency is over all of them). The storm is one "
+        f"round: each of {CLIENTS} users POSTs "
         f"`/api/v1/events/<id>/signup` with its own bearer token (first use of the token), for "
         f"{PLACES} places. Rate = requests ÷ (last response − first request sent); latency "
         f"percentiles by nearest rank. Targets: ratio ≥ {TARGET_RATIO:.2f}, p95 < "
         f"{TARGET_P95_MS} ms. Then the job worker runs in burst mode in-process and the file "
         "outbox is read back.",
         "",
-        "| database | hello-world req/s | hello latency p50 / p95 / max ms (median round) | "
+        "| database | hello-world req/s | hello latency p50 / p95 / max ms | "
         "sign-ups/s | ratio sign-ups ÷ hello | sign-up latency p50 / p95 / max ms |",
         "|---|---|---|---|---|---|",
         *perf,
@@ -419,6 +443,7 @@ def main() -> None:
     parser.add_argument("--pg", help="a PostgreSQL URL (the server's own database to connect to)")
     args = parser.parse_args()
     command = ".venv/bin/python bench/signup_bench.py"
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     results = [run("SQLite (WAL)", None)]
     if args.pg:
         command += f" --pg {make_url(args.pg).render_as_string(hide_password=True)}"
@@ -433,12 +458,11 @@ def main() -> None:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.dispose()
-    text = report(results, command)
+    text = report(results, command, load)
     click.echo("\n" + text)
     write_section("signups", text)
     failed = [name for r in results for name, ok, _d in r.checks if not ok]
-    targets = all(r.ratio >= TARGET_RATIO and r.storm.pct(0.95) < TARGET_P95_MS
-                  for r in results)
+    targets = all(r.ratio >= TARGET_RATIO and r.p95 < TARGET_P95_MS for r in results)
     click.echo(f"summary: {len(failed)} of {sum(len(r.checks) for r in results)} checks failed; "
                f"targets {'met' if targets else 'NOT met'} (ratio ≥ {TARGET_RATIO:.2f}, "
                f"p95 < {TARGET_P95_MS} ms); written to bench/RESULTS.md")

@@ -57,8 +57,10 @@ def build_message(to: str, subject: str, body: str,
     msg["Message-ID"] = make_msgid(domain="green-portal")
     msg.set_content(body)
     for att in attachments:
+        # Text parts say their charset, or readers guess (and garble Chinese).
+        params = {"charset": "utf-8"} if att.maintype == "text" else None
         msg.add_attachment(att.content, maintype=att.maintype, subtype=att.subtype,
-                           filename=header_value(att.filename))
+                           filename=header_value(att.filename), params=params)
     return msg
 
 

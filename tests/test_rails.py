@@ -1,0 +1,118 @@
+"""The rails every feature runs on: one unit of work, reads that stay reads."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import pytest
+import sqlalchemy as sa
+
+from portal.db import writing
+from portal.extensions import db
+from tests.conftest import make_user, sign_in
+
+PORTAL = pathlib.Path(__file__).resolve().parent.parent / "portal"
+
+
+def _session_calls(path: pathlib.Path) -> list[str]:
+    """``….session.commit()`` / ``….rollback()`` calls in a module (Whoosh's writer.commit()
+    is not a database transaction and does not count)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("commit", "rollback", "begin")
+                and "session" in ast.unparse(node.func.value)):
+            found.append(f"{path.relative_to(PORTAL.parent)}:{node.lineno} {ast.unparse(node)}")
+    return found
+
+
+def test_no_code_outside_the_unit_of_work_commits_or_rolls_back():
+    calls = [c for p in sorted(PORTAL.rglob("*.py")) if p != PORTAL / "db.py"
+             for c in _session_calls(p)]
+    assert calls == []
+
+
+def test_the_check_above_sees_a_hand_written_commit(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("def f():\n    db.session.commit()\n    writer.commit()\n")
+    assert [c.split()[-1] for c in _session_calls_at(sample)] == ["db.session.commit()"]
+
+
+def _session_calls_at(path):
+    global PORTAL
+    saved, PORTAL = PORTAL, path.parent
+    try:
+        return _session_calls(path)
+    finally:
+        PORTAL = saved
+
+
+def test_a_unit_of_work_commits_on_success_and_rolls_back_on_any_exception(app):
+    from portal.accounts.models import User
+
+    uid = make_user(app)
+    with app.app_context():
+        with writing():
+            db.session.get(User, uid).display_name = "改过的名字"
+        with pytest.raises(KeyboardInterrupt), writing():  # not even an Exception
+            db.session.get(User, uid).display_name = "不该留下"
+            raise KeyboardInterrupt
+        db.session.remove()
+        assert db.session.get(User, uid).display_name == "改过的名字"
+        ran = []
+        with pytest.raises(ValueError), writing() as uow:
+            uow.after_commit(lambda: ran.append("after"))
+            raise ValueError
+        with writing() as uow:
+            uow.after_commit(lambda: ran.append("after"))
+            with writing() as inner:  # joins the outer unit
+                assert inner is uow
+            assert ran == []  # not before the commit
+        assert ran == ["after"]
+
+
+def _writes(app):
+    statements = []
+
+    def listener(_conn, _cursor, statement, *_args):
+        if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            statements.append(statement.split("\n")[0][:80])
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    return statements, lambda: sa.event.remove(engine, "before_cursor_execute", listener)
+
+
+def test_pages_people_read_write_nothing(library):
+    make_user(library)
+    client = library.test_client()
+    sign_in(client)
+    statements, stop = _writes(library)
+    try:
+        for path in ("/", "/learn", "/events", "/events/calendar", "/my/events", "/my/hours",
+                     "/account", "/account/data", "/dashboard", "/households", "/schools",
+                     "/search?q=垃圾分类", "/calendar.ics", "/healthz"):
+            assert client.get(path).status_code in (200, 302), path
+    finally:
+        stop()
+    assert statements == []
+
+
+def test_an_api_token_records_its_use_at_most_once_a_minute(app):
+    from portal.accounts import services as accounts
+    from portal.accounts.models import User
+
+    uid = make_user(app)
+    with app.app_context():
+        raw = accounts.create_api_token(db.session.get(User, uid), "t")[1]
+    client = app.test_client()
+    statements, stop = _writes(app)
+    try:
+        for _ in range(5):
+            assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"}
+                              ).status_code == 200
+    finally:
+        stop()
+    assert len(statements) == 1 and statements[0].startswith("UPDATE api_tokens")

@@ -1,4 +1,5 @@
-"""jobs: one transactional queue for side effects (replaces the search outbox); event sequence
+"""jobs: one transactional queue for side effects (replaces the search outbox); event
+sequence; the review date a green family was told about
 
 Revision ID: 7a1c0b5e9d21
 Revises: 1e0deb0bbc2b
@@ -53,9 +54,13 @@ def upgrade():
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sequence', sa.Integer(), server_default='0',
                                       nullable=False))
+    with op.batch_alter_table('households', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('review_noticed_for', sa.Date(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('households', schema=None) as batch_op:
+        batch_op.drop_column('review_noticed_for')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_column('sequence')
     op.create_table('search_outbox',

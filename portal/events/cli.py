@@ -8,5 +8,5 @@ events_cli = AppGroup("events", help="Events and sign-ups.")
 
 @events_cli.command("remind")
 def remind():
-    """Mail everyone confirmed for tomorrow's events (run daily from cron)."""
-    click.echo(f"reminders sent: {services.remind()}")
+    """Queue reminders for tomorrow's events now (the worker does this daily)."""
+    click.echo(f"reminders queued: {services.remind()} (the job worker sends them)")

@@ -33,6 +33,8 @@ class Household(db.Model):
     status: Mapped[str] = mapped_column(sa.String(16), default=NONE)
     named_on: Mapped[date | None]
     review_due: Mapped[date | None]
+    # The review_due date the family was last told about (so that it is told once per review).
+    review_noticed_for: Mapped[date | None]
     rectify_by: Mapped[date | None]
     certificate_code: Mapped[str | None] = mapped_column(sa.String(16), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

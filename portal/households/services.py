@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from portal import jobs, links, mail
 from portal.accounts.models import User
 from portal.db import utcnow, writing
 from portal.extensions import db
@@ -30,7 +31,7 @@ from portal.households.models import (
     PhoneUnmask,
     StatusEvent,
 )
-from portal.i18n import _
+from portal.i18n import _, _l
 from portal.rules import RuleError
 from portal.site import resolve_division, site, zone
 
@@ -54,7 +55,7 @@ def normalise_phone(raw: str | None) -> str | None:
         return None
     if not MOBILE.match(digits):
         raise RuleError("bad_phone", _("Enter an 11-digit mainland mobile number, "
-                                            "e.g. 13812345678."), 422, {"phone": "bad"})
+                                       "e.g. 13812345678."), 422, {"phone": "bad"})
     return digits
 
 
@@ -193,7 +194,7 @@ def set_pledges(household: Household, codes: list[str]) -> None:
     unknown = sorted({c for c in codes if c not in known})
     if unknown:
         raise RuleError("unknown_pledge", _("Unknown pledge: %(codes)s",
-                                                 codes=", ".join(unknown)), 422,
+                                            codes=", ".join(unknown)), 422,
                              {"codes": ", ".join(unknown)})
     with writing():
         wanted = set(codes)
@@ -216,7 +217,7 @@ def report(household: Household, month: str, kept: list[str],
            today: date | None = None) -> MonthlyReport:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month or ""):
         raise RuleError("bad_month", _("Give the month as YYYY-MM."), 422,
-                             {"month": "format"})
+                        {"month": "format"})
     allowed = reportable_months(today)
     if month not in allowed:
         message = (_("You cannot report a month that has not started.") if month > allowed[0]
@@ -228,7 +229,7 @@ def report(household: Household, month: str, kept: list[str],
     stray = sorted(set(kept) - set(pledged))
     if stray:
         raise RuleError("not_pledged", _("Not among your pledges: %(codes)s",
-                                              codes=", ".join(stray)), 422,
+                                         codes=", ".join(stray)), 422,
                              {"kept": ", ".join(stray)})
     with writing():
         row = db.session.scalar(sa.select(MonthlyReport).where(
@@ -292,8 +293,74 @@ def eligibility(household: Household) -> Eligibility:
 # -- recognition -----------------------------------------------------------------------------
 
 def _history(household: Household, action: str, by: User | None, reason: str = "") -> None:
-    household.history.append(StatusEvent(action=action, reason=reason[:500],
-                                         by_id=by.id if by else None))
+    event = StatusEvent(action=action, reason=reason[:500], by_id=by.id if by else None)
+    household.history.append(event)
+    if action in DECISION_SUBJECTS:  # the family hears of every decision about it
+        db.session.flush()
+        jobs.enqueue(MAIL_JOB, {"event": event.id})
+
+
+MAIL_JOB = "households.mail"
+REVIEW_NOTICE_JOB = "households.reviews_due"
+DECISION_SUBJECTS = {
+    "approved": _l("Your household is a green family"),
+    "rejected": _l("Your green-family application was not approved"),
+    "confirm": _l("Your green-family title has been confirmed"),
+    "rectify": _l("Your green family is asked to put things right"),
+    "revoke": _l("Your green-family title has been revoked"),
+}
+REVIEW_SUBJECT = _l("Your green-family title is due for review")
+
+
+def send_decision_mail(payload: dict) -> None:
+    """The job: tell the household's owner about a decision (nobody, if they left)."""
+    event = db.session.get(StatusEvent, payload["event"])
+    household = db.session.get(Household, event.household_id) if event else None
+    owner = db.session.get(User, household.owner_id) if household and household.owner_id \
+        else None
+    if owner is None:
+        return
+    mail.send_template(owner.email, owner.locale, DECISION_SUBJECTS[event.action],
+                       "households/mail/decision.txt", user=owner, household=household,
+                       action=event.action, reason=event.reason,
+                       link=links.absolute("households.mine"))
+
+
+def notify_reviews_due(_payload: dict | None = None, today: date | None = None) -> int:
+    """Periodic: tell each green family once, a month ahead, that its review falls due."""
+    today = today or datetime.now(zone()).date()
+    ahead = today + timedelta(days=REVIEW_NOTICE_DAYS)
+    with writing():
+        due = list(db.session.scalars(sa.select(Household).where(
+            Household.status.in_((NAMED, RECTIFY)), Household.owner_id.is_not(None),
+            Household.review_due.is_not(None), Household.review_due <= ahead,
+            sa.or_(Household.review_noticed_for.is_(None),
+                   Household.review_noticed_for != Household.review_due))
+            .order_by(Household.id).limit(1000)))
+        for household in due:
+            household.review_noticed_for = household.review_due
+            jobs.enqueue(MAIL_JOB + ".review", {"household": household.id,
+                                                "due": household.review_due.isoformat()})
+    return len(due)
+
+
+def send_review_mail(payload: dict) -> None:
+    household = db.session.get(Household, payload["household"])
+    if household is None or household.owner_id is None or household.review_due is None \
+            or household.review_due.isoformat() != payload["due"]:
+        return  # reviewed (or left) meanwhile
+    owner = db.session.get(User, household.owner_id)
+    mail.send_template(owner.email, owner.locale, REVIEW_SUBJECT,
+                       "households/mail/review_due.txt", user=owner, household=household,
+                       link=links.absolute("households.mine"))
+
+
+REVIEW_NOTICE_DAYS = 30
+jobs.register(MAIL_JOB, send_decision_mail, label=_l("Mail about a green-family decision"))
+jobs.register(MAIL_JOB + ".review", send_review_mail,
+              label=_l("Mail that a green-family review falls due"))
+jobs.register_periodic(REVIEW_NOTICE_JOB, notify_reviews_due, "day", at_hour=lambda: 9,
+                       label=_l("Green-family reviews falling due"))
 
 
 def pending_application(household: Household) -> Application | None:
@@ -305,12 +372,12 @@ def apply(household: Household, story: str, by: User) -> Application:
     story = (story or "").strip()
     if len(story) > 300:
         raise RuleError("story_too_long", _("The story has at most 300 characters."), 422,
-                             {"story": "long"})
+                        {"story": "long"})
     if household.status in (NAMED, RECTIFY):
         raise RuleError("already_named", _("Your household is already a green family."))
     if not eligibility(household).ok:
         raise RuleError("not_eligible", _("Your household does not meet the criteria "
-                                               "yet."))
+                                          "yet."))
     with writing():
         if pending_application(household) is not None:
             raise RuleError("pending", _("Your application is already being reviewed."))
@@ -330,11 +397,11 @@ def decide(application_id: int, approve: bool, by: User, reason: str = "") -> Ap
         app = db.session.get(Application, application_id)
         if app is None or app.status != PENDING:
             raise RuleError("not_pending", _("This application has already been decided."),
-                                 404 if app is None else 409)
+                            404 if app is None else 409)
         reason = (reason or "").strip()
         if not approve and not reason:
             raise RuleError("reason_required", _("Please give a reason."), 422,
-                                 {"reason": "required"})
+                            {"reason": "required"})
         household = app.household
         app.status, app.reason = (APPROVED if approve else REJECTED), reason[:500]
         app.decided_at, app.decided_by_id = utcnow(), by.id
@@ -367,7 +434,7 @@ def review(household_id: int, action: str, by: User, reason: str = "",
         elif action == "rectify":
             if not reason or rectify_by is None or rectify_by <= today:
                 raise RuleError("reason_required", _("Give a reason and a date in the future "
-                                                          "by which to put things right."), 422)
+                                                     "by which to put things right."), 422)
             household.status, household.rectify_by = RECTIFY, rectify_by
         elif action == "revoke":
             if not reason:

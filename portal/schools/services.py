@@ -122,6 +122,7 @@ def verify_school(school_id: int, by: User) -> School:
         if applicant is not None:
             _make_editor(school, applicant)
         log(by, "school_verified", f"school:{school.id}")
+        jobs.enqueue(DECISION_MAIL_JOB, {"school": school.id})
     return school
 
 
@@ -135,6 +136,7 @@ def reject_school(school_id: int, by: User, reason: str) -> School:
             raise RuleError("not_pending", _("This application has already been decided."))
         school.status, school.reason = REJECTED, reason
         log(by, "school_rejected", f"school:{school.id}", reason)
+        jobs.enqueue(DECISION_MAIL_JOB, {"school": school.id})
     return school
 
 
@@ -168,6 +170,28 @@ def directory(district: str | None = None, kind: str | None = None) -> list[Scho
         stmt = stmt.where(School.type == kind)
     return list(db.session.scalars(stmt.order_by(School.district, School.name_zh)))
 
+
+DECISION_MAIL_JOB = "schools.decision_mail"
+DECISION_SUBJECTS = {VERIFIED: _l("Your school is registered on Green Jiaxing"),
+                     REJECTED: _l("Your school's registration was not accepted")}
+
+
+def send_decision_mail(payload: dict) -> None:
+    """The job: tell the applicant how their school's application was decided."""
+    school = db.session.get(School, payload["school"])
+    if school is None or school.status not in DECISION_SUBJECTS or school.applicant_id is None:
+        return
+    applicant = db.session.get(User, school.applicant_id)
+    if applicant is None:
+        return
+    mail.send_template(applicant.email, applicant.locale, DECISION_SUBJECTS[school.status],
+                       "schools/mail/decision.txt", user=applicant, school=school,
+                       verified=school.status == VERIFIED,
+                       link=links.absolute("schools.mine" if school.status == VERIFIED
+                                           else "schools.apply"))
+
+
+jobs.register(DECISION_MAIL_JOB, send_decision_mail, label=_l("Mail about a school's application"))
 
 INVITE_MAIL_JOB = "schools.invite_mail"
 INVITE_SUBJECT = _l("You are invited to edit a school's page on Green Jiaxing")
@@ -206,7 +230,7 @@ def accept_invite(user: User, token: str) -> School:
         invite = db.session.scalar(sa.select(EditorInvite).where(EditorInvite.token == token))
         if invite is None or invite.email != user.email:
             raise RuleError("bad_invite", _("This invitation is not valid for your account."),
-                              404)
+                            404)
         school = invite.school
         _make_editor(school, user)
         db.session.delete(invite)
@@ -341,7 +365,7 @@ def save_activity(user: User, school: School, data: ActivityInput,
 def submit(user: User, activity_id: int, consent: bool) -> Activity:
     if not consent:
         raise RuleError("consent_required", _("Please confirm that no pupil can be "
-                                                "identified without a guardian's consent."),
+                                              "identified without a guardian's consent."),
                           422, {"consent": "required"})
     with writing():
         activity = editable(user, activity_id)
@@ -391,7 +415,7 @@ def reject(activity_id: int, by: User, reason: str) -> Activity:
     reason = (reason or "").strip()
     if not reason:
         raise RuleError("reason_required", _("Please give a reason."), 422,
-                          {"reason": "required"})
+                        {"reason": "required"})
     with writing():
         activity = _moderated(activity_id)
         if activity.review != SUBMITTED:
@@ -408,7 +432,7 @@ def report(user: User, activity_id: int, reason: str) -> bool:
     reason = (reason or "").strip()
     if not reason:
         raise RuleError("reason_required", _("Please say what is wrong."), 422,
-                          {"reason": "required"})
+                        {"reason": "required"})
     with writing():
         activity = db.session.get(Activity, activity_id)
         if activity is None or not activity.public:

@@ -207,6 +207,28 @@ def test_dashboard_and_open_data_are_accessible(library, library_server, page, l
     check_page(page, f"{library_server}/dashboard/staff?lang={lang}", lang)
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_background_jobs_page_is_accessible(library, library_server, page, lang):
+    from portal.db import writing
+    from portal.jobs import services as jobs
+    from portal.jobs.models import DEAD, Job
+    from tests.conftest import make_user
+
+    with library.app_context():
+        with writing():
+            jobs.enqueue("search.index", {"kind": "article", "id": "missing"})
+        from portal.extensions import db
+
+        with writing():
+            db.session.execute(db.update(Job).values(state=DEAD, attempts=8,
+                                                     last_error="OSError: disk full"))
+    make_user(library, email="admin@example.org", role="admin")
+    login(page, library_server, "admin@example.org")
+    check_page(page, f"{library_server}/dashboard/staff?lang={lang}", lang)
+    check_page(page, f"{library_server}/manage/jobs?lang={lang}", lang)
+    assert "disk full" in page.content()
+
+
 def run_due_jobs():
     """What the job worker does, inside the caller's app context."""
     return _work(burst=True, schedule=False)

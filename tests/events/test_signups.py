@@ -169,9 +169,9 @@ def test_reminders_go_once_to_confirmed_people_the_day_before(app, event_factory
     _sign(app, b, later)
     before = len(outbox(app))
     result = app.test_cli_runner().invoke(args=["events", "remind"])
-    assert "reminders sent: 1" in result.output
+    assert "reminders queued: 1" in result.output
     again = app.test_cli_runner().invoke(args=["events", "remind"])
-    assert "reminders sent: 0" in again.output
+    assert "reminders queued: 0" in again.output
     reminders = outbox(app)[before:]
     assert [m["To"] for m in reminders] == ["v1@example.org"]
     assert reminders[0]["Subject"].startswith("明天")

@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.households import services as hh
 from portal.households.models import Household, PhoneUnmask
 from portal.rules import RuleError
-from tests.conftest import PASSWORD, csrf_token, make_user, sign_in
+from tests.conftest import PASSWORD, csrf_token, make_user, outbox, sign_in
 
 SIX = ["sort-kitchen-waste", "reusable-shopping-bag", "standby-power-off",
        "walk-cycle-transit-short-trips", "led-lighting", "short-showers"]
@@ -313,3 +313,42 @@ def test_stats_api(app):
                          "volunteers", "service_hours", "events", "published_activities"}
     assert (body["households"], body["pledging_households"], body["pledges"]) == (1, 1, 3)
     assert body["published_activities"] == 0 and body["green_families"] == 0
+
+
+def test_the_family_is_told_every_decision_and_once_when_a_review_falls_due(app):
+    owner, household = _household(app)
+    staff = make_user(app, email="org@example.org", role="organizer")
+    _qualify(app, household)
+    with app.app_context():
+        application = hh.apply(_get(app, household), "", db.session.get(User, owner))
+        hh.decide(application.id, True, db.session.get(User, staff))
+    [named] = outbox(app)
+    assert named["To"] == "owner@example.org" and named["Subject"] == "你家已被认定为绿色家庭"
+    assert "/household" in named.get_body().get_content()
+    with app.app_context():
+        due = _get(app, household).review_due
+        assert hh.notify_reviews_due(today=due - timedelta(days=31)) == 0  # not yet
+        assert hh.notify_reviews_due(today=due - timedelta(days=30)) == 1
+        assert hh.notify_reviews_due(today=due - timedelta(days=29)) == 0  # told once
+    [_named, review] = outbox(app)
+    assert review["Subject"] == "你家的绿色家庭称号即将复查"
+    with app.app_context():
+        hh.review(household, "rectify", db.session.get(User, staff), "三月未报告",
+                  due + timedelta(days=60))
+    rectify = outbox(app)[-1]
+    assert rectify["Subject"] == "你家的绿色家庭需要整改" and "三月未报告" in rectify.get_body(
+        ).get_content()
+
+
+def test_decision_mails_for_a_family_whose_owner_left_go_nowhere(app):
+    owner, household = _household(app)
+    staff = make_user(app, email="org@example.org", role="organizer")
+    _qualify(app, household)
+    with app.app_context():
+        application = hh.apply(_get(app, household), "", db.session.get(User, owner))
+        hh.decide(application.id, True, db.session.get(User, staff))
+        from portal.accounts import services as accounts
+        from tests.conftest import PASSWORD
+
+        accounts.delete_account(db.session.get(User, owner), PASSWORD)
+    assert outbox(app) == []  # the job found nobody to write to

@@ -85,6 +85,9 @@ def test_only_admins_verify_and_rejection_needs_a_reason(library, people):
             sc.reject_school(s.id, _user(library, people["admin"]), "")
         sc.reject_school(s.id, _user(library, people["admin"]), "无法核实")
         assert db.session.get(School, s.id).status == "rejected"
+    [told] = [m for m in outbox(library) if m["To"] == "citizen@example.org"]
+    assert told["Subject"] == "你的学校登记未获通过" and "无法核实" in told.get_body().get_content()
+    assert "/schools/apply" in told.get_body().get_content()
     organizer = library.test_client()
     sign_in(organizer, "org@example.org")
     token = csrf_token(organizer, "/manage/schools")

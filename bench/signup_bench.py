@@ -2,9 +2,11 @@
 Flask hello-world served by the same gunicorn command.
 
     .venv/bin/python bench/signup_bench.py [--pg postgresql+psycopg://postgres@127.0.0.1/postgres]
+                                           [--runs 3]
 
 Runs on SQLite, and on PostgreSQL when --pg is given (a scratch database is created and
-dropped).  For each database:
+dropped), ``--runs`` times each, taking the databases in turns; the targets are judged on the
+median of the runs (a storm lasts about a second, and this machine is noisy).  Each run:
 
 1. a hello-world app (``app = Flask(__name__)``, ``GET /`` -> ``ok``) is served by gunicorn with
    the options used for the portal, and hit by the storm's own client code: 200 threads
@@ -417,13 +419,13 @@ def report(results: list[Run], command: str, load: str) -> str:
         "sending one request over its own new connection (`http.client`, connect to last "
         "byte). Hello-world is a Flask app whose `GET /` returns `ok`; its req/s is the median "
         f"of {2 * HELLO_ROUNDS} such rounds, {HELLO_ROUNDS} just before the storm and "
-        f"{HELLO_ROUNDS} just after it (its latency is over all of them). The storm is one "
-        f"round: each of {CLIENTS} users POSTs "
+        f"{HELLO_ROUNDS} just after it (its latency is over all of them). A storm is one "
+        f"round on a fresh instance: each of {CLIENTS} users POSTs "
         f"`/api/v1/events/<id>/signup` with its own bearer token (first use of the token), for "
         f"{PLACES} places. Rate = requests ÷ (last response − first request sent); latency "
         f"percentiles by nearest rank. Targets: ratio ≥ {TARGET_RATIO:.2f}, p95 < "
-        f"{TARGET_P95_MS} ms. Then the job worker runs in burst mode in-process and the file "
-        "outbox is read back.",
+        f"{TARGET_P95_MS} ms, judged on the median over the runs (first table). After each storm "
+        "the job worker runs in burst mode in-process and the file outbox is read back.",
         "",
         "| database | hello-world req/s | hello latency p50 / p95 / max ms | "
         "sign-ups/s | ratio sign-ups ÷ hello | sign-up latency p50 / p95 / max ms |",
@@ -438,34 +440,65 @@ def report(results: list[Run], command: str, load: str) -> str:
         ""])
 
 
+def pg_run(base_url: str, label: str) -> Run:
+    name = f"portal_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(make_url(base_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        return run(label, make_url(base_url).set(database=name)
+                   .render_as_string(hide_password=False))
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def medians(results: list[Run]) -> tuple[list[str], bool]:
+    """Per database, the median over its runs (this machine's noise is large: one storm
+    lasts about a second); the targets are judged on these."""
+    rows, met = [], True
+    for database in dict.fromkeys(r.label.split(" · ")[0] for r in results):
+        mine = [r for r in results if r.label.split(" · ")[0] == database]
+        rate = statistics.median(r.storm.rate for r in mine)
+        ratio = statistics.median(r.ratio for r in mine)
+        p95 = statistics.median(r.p95 for r in mine)
+        ok_ratio, ok_p95 = ratio >= TARGET_RATIO, p95 < TARGET_P95_MS
+        met = met and ok_ratio and ok_p95
+        rows.append(f"| {database} | {len(mine)} | {rate:.1f} | {ratio:.3f} "
+                    f"{'(met)' if ok_ratio else '(missed)'} | {p95:.0f} "
+                    f"{'(met)' if ok_p95 else '(missed)'} |")
+    return rows, met
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pg", help="a PostgreSQL URL (the server's own database to connect to)")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="storms per database, taken in turns (default 3)")
     args = parser.parse_args()
     command = ".venv/bin/python bench/signup_bench.py"
-    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    results = [run("SQLite (WAL)", None)]
     if args.pg:
         command += f" --pg {make_url(args.pg).render_as_string(hide_password=True)}"
-        name = f"portal_bench_{uuid.uuid4().hex[:8]}"
-        admin = sa.create_engine(make_url(args.pg), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            results.append(run("PostgreSQL", make_url(args.pg).set(database=name)
-                               .render_as_string(hide_password=False)))
-        finally:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.dispose()
-    text = report(results, command, load)
+    if args.runs != 3:
+        command += f" --runs {args.runs}"
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    results = []
+    for n in range(1, args.runs + 1):
+        results.append(run(f"SQLite (WAL) · run {n}", None))
+        if args.pg:
+            results.append(pg_run(args.pg, f"PostgreSQL · run {n}"))
+    rows, targets = medians(results)
+    text = report(results, command, load).replace(
+        "\n| database | hello-world req/s |",
+        "\n| database | runs | median sign-ups/s | median ratio | median p95 ms |\n"
+        "|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n| database | hello-world req/s |", 1)
     click.echo("\n" + text)
     write_section("signups", text)
     failed = [name for r in results for name, ok, _d in r.checks if not ok]
-    targets = all(r.ratio >= TARGET_RATIO and r.p95 < TARGET_P95_MS for r in results)
     click.echo(f"summary: {len(failed)} of {sum(len(r.checks) for r in results)} checks failed; "
-               f"targets {'met' if targets else 'NOT met'} (ratio ≥ {TARGET_RATIO:.2f}, "
-               f"p95 < {TARGET_P95_MS} ms); written to bench/RESULTS.md")
+               f"targets {'met' if targets else 'NOT met'} on the medians (ratio ≥ "
+               f"{TARGET_RATIO:.2f}, p95 < {TARGET_P95_MS} ms); written to bench/RESULTS.md")
     sys.exit(1 if failed else 0)
 
 

@@ -33,6 +33,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseId
 
     from portal import i18n, security
+    from portal.db import init_app as init_db
     from portal.extensions import csrf, db, login_manager, migrate
     from portal.site import load_site
 
@@ -41,6 +42,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json.sort_keys = False
 
     db.init_app(app)
+    init_db(app)  # bookkeeping written at the end of a request
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -135,22 +135,103 @@ def writing(session=None, *, immediate: bool = True) -> Iterator[UnitOfWork]:
     if outer is not None:
         yield outer
         return
+    sqlite = session.get_bind().dialect.name == "sqlite"
     if session.in_transaction():
         if session.new or session.dirty or session.deleted:
             raise RuntimeError("unsaved changes outside a unit of work")
-        session.rollback()  # ends a read-only transaction (e.g. the one loading current_user)
+        if sqlite:
+            # End the read-only transaction (e.g. the one that loaded current_user): a
+            # deferred SQLite transaction that has read cannot become a writer safely.
+            session.rollback()
+        # On PostgreSQL (READ COMMITTED: every statement reads what is committed now) the
+        # read-only transaction simply goes on as the writer: no round trips, and what it
+        # loaded stays loaded.
     uow = UnitOfWork(session)
     session.info["unit_of_work"] = uow
+    riding = _take_bookkeeping()
     try:
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE" if immediate else ""})
+        if sqlite:
+            session.connection(execution_options={"sqlite_begin":
+                                                  "IMMEDIATE" if immediate else ""})
+        for statement in riding:
+            session.execute(statement)
         yield uow
         session.commit()
     except BaseException:
         session.rollback()
+        _give_back_bookkeeping(riding)  # the request's end still writes them, if it can
         raise
     finally:
         session.info.pop("unit_of_work", None)
     uow._run_after_commit()
+
+
+# -- bookkeeping -------------------------------------------------------------------------------
+
+def bookkeeping(statement) -> None:
+    """Record something that must never cost a request a transaction of its own (an API
+    token's "last used"): during a request it rides along with the request's unit of work if
+    one opens, else it is written when the request ends, if the database is free then
+    (``if_free``).  Outside a request it is written at once, if the database is free."""
+    from flask import g, has_request_context
+
+    if has_request_context():
+        g.setdefault("bookkeeping", []).append(statement)
+    else:
+        if_free(statement)
+
+
+def _take_bookkeeping() -> list:
+    from flask import g, has_request_context
+
+    return g.pop("bookkeeping", []) if has_request_context() else []
+
+
+def _give_back_bookkeeping(statements: list) -> None:
+    from flask import g, has_request_context
+
+    if statements and has_request_context():
+        g.setdefault("bookkeeping", []).extend(statements)
+
+
+def _write_bookkeeping_at_the_end(_error=None) -> None:
+    for statement in _take_bookkeeping():
+        if_free(statement)
+
+
+def init_app(app) -> None:
+    app.teardown_request(_write_bookkeeping_at_the_end)
+
+
+def if_free(statement) -> bool:
+    """Bookkeeping that must never slow a request down (an API token's "last used"): one
+    statement in a transaction of its own, on a connection of its own — so the request's
+    session and the objects it loaded are untouched — and only if the database is free right
+    now (no waiting for the SQLite write lock; on PostgreSQL the statement takes only the row
+    it changes, which nothing else holds for long).
+    Returns whether it was written; not being written is not an error.  Anything that matters
+    belongs in ``writing()``."""
+    from flask import current_app
+
+    from portal.extensions import db
+
+    engine = db.engine
+    try:
+        if engine.dialect.name != "sqlite":  # one statement, autocommitted: one round trip
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(statement)
+            return True
+        restore = f"PRAGMA busy_timeout = {int(current_app.config['SQLITE_BUSY_TIMEOUT_MS'])}"
+        with engine.connect() as conn:
+            try:
+                with conn.begin():
+                    conn.exec_driver_sql("PRAGMA busy_timeout = 0")
+                    conn.execute(statement)
+            finally:  # a setting of the pooled connection, not of the transaction
+                conn.exec_driver_sql(restore)
+    except sa.exc.OperationalError:
+        return False
+    return True
 
 
 def discard(session=None) -> None:

@@ -116,3 +116,64 @@ def test_an_api_token_records_its_use_at_most_once_a_minute(app):
     finally:
         stop()
     assert len(statements) == 1 and statements[0].startswith("UPDATE api_tokens")
+
+
+def test_bookkeeping_waits_for_nobody(app):
+    """``if_free`` gives up at once when the database is busy, instead of making a request
+    wait for the write lock (SQLite) or a row lock (PostgreSQL)."""
+    import threading
+
+    from portal.accounts.models import User
+    from portal.db import if_free
+
+    uid = make_user(app)
+    touch = sa.update(User).where(User.id == uid).values(display_name="记账")
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        with app.app_context(), writing():
+            db.session.execute(sa.update(User).where(User.id == uid).values(locale="en"))
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        with app.app_context():
+            if db.engine.dialect.name == "sqlite":
+                assert if_free(touch) is False  # the write lock is taken: not written
+    finally:
+        release.set()
+        holder.join()
+    with app.app_context():
+        assert if_free(touch) is True
+        assert db.session.get(User, uid).display_name == "记账"
+
+
+def test_a_token_s_first_use_rides_with_the_request_s_unit_of_work(app):
+    from portal.accounts import services as accounts
+    from portal.accounts.models import ApiToken, User
+    from tests.events.conftest import make_event
+
+    event = make_event(app, make_user(app, email="org@example.org", role="organizer"))
+    uid = make_user(app)
+    with app.app_context():
+        raw = accounts.create_api_token(db.session.get(User, uid), "t")[1]
+    commits = []
+
+    def on_commit(_conn):
+        commits.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "commit", on_commit)
+    try:
+        response = app.test_client().post(f"/api/v1/events/{event}/signup",
+                                          headers={"Authorization": f"Bearer {raw}"})
+    finally:
+        sa.event.remove(engine, "commit", on_commit)
+    assert response.status_code == 201
+    assert len(commits) == 1  # the sign-up's unit of work carried the token's "last used"
+    with app.app_context():
+        assert db.session.scalar(sa.select(ApiToken.last_used_at)) is not None

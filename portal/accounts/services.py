@@ -16,13 +16,14 @@ from functools import lru_cache
 from importlib import resources
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
 
 from portal import jobs, links, mail
 from portal.accounts.models import ApiToken, LoginSession, LoginThrottle, PasswordReset, User
-from portal.db import end_read, utcnow, writing
+from portal.db import bookkeeping, end_read, utcnow, writing
 from portal.extensions import db
 from portal.i18n import _, _l
 from portal.rules import RuleError
@@ -388,28 +389,26 @@ def revoke_api_token(user: User, token_id: int) -> None:
 def user_for_api_token(raw: str) -> User | None:
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_hash(raw)))
+    token = db.session.scalar(sa.select(ApiToken).options(sa.orm.joinedload(ApiToken.user))
+                              .where(ApiToken.token_hash == token_hash(raw)))
     if token is None:
         return None
     now = utcnow()
-    user = token.user
-    # Record use at most once a minute, in a transaction of its own, and only if the database
-    # is free: it is a courtesy to the owner, never a reason to fail or slow a request.
+    user = token.user  # loaded with the token: one query
+    # Record use at most once a minute, as bookkeeping (with the request's own unit of work,
+    # or at its end if the database is free): a courtesy to the owner, never a reason to
+    # fail or slow a request.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         _touch_token(token.id, now)
     return user
 
 
 def _touch_token(token_id: int, now: datetime) -> None:
-    try:
-        with writing():
-            db.session.execute(sa.update(ApiToken).where(
-                ApiToken.id == token_id,
-                sa.or_(ApiToken.last_used_at.is_(None),
-                       ApiToken.last_used_at < now - timedelta(seconds=60)))
-                .values(last_used_at=now))
-    except sa.exc.OperationalError:
-        pass  # the database is busy: the owner's "last used" can wait for the next minute
+    bookkeeping(sa.update(ApiToken).where(
+        ApiToken.id == token_id,
+        sa.or_(ApiToken.last_used_at.is_(None),
+               ApiToken.last_used_at < now - timedelta(seconds=60)))
+        .values(last_used_at=now))
 
 
 # -- my data --------------------------------------------------------------------------------

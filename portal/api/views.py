@@ -186,7 +186,7 @@ def signup(event_id: int):
     from portal.events import services
 
     result = services.sign_up(current_principal(), event_id)
-    body = {"status": result.signup.status}
+    body = {"status": result.status}
     if result.position is not None:
         body["position"] = result.position
     return jsonify(body), 201 if result.changed else 200

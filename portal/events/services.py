@@ -18,7 +18,7 @@ from flask import current_app
 
 from portal import jobs, search
 from portal.accounts.models import User
-from portal.db import utcnow, writing
+from portal.db import UTCDateTime, utcnow, writing
 from portal.events import notify
 from portal.events.models import (
     CANCELLED,
@@ -219,29 +219,64 @@ def position(signup: Signup) -> int | None:
     """1 for the first on the waiting list; None when not waiting."""
     if signup.status != WAITLISTED:
         return None
+    return _position(signup.event_id, signup.queued_at, signup.id)
+
+
+def _position(event_id: int, queued_at: datetime, signup_id: int) -> int:
     ahead = db.session.scalar(sa.select(sa.func.count()).select_from(Signup).where(
-        Signup.event_id == signup.event_id, Signup.status == WAITLISTED,
-        sa.or_(Signup.queued_at < signup.queued_at,
-               sa.and_(Signup.queued_at == signup.queued_at, Signup.id < signup.id))))
+        Signup.event_id == event_id, Signup.status == WAITLISTED,
+        sa.or_(Signup.queued_at < queued_at,
+               sa.and_(Signup.queued_at == queued_at, Signup.id < signup_id))))
     return ahead + 1
 
 
 def signup_of(user: User, event_id: int) -> Signup | None:
+    return _signup_of(user.id, event_id)
+
+
+def _signup_of(user_id: int, event_id: int) -> Signup | None:
     return db.session.scalar(sa.select(Signup).where(Signup.event_id == event_id,
-                                                     Signup.user_id == user.id))
+                                                     Signup.user_id == user_id))
 
 
 @dataclass
 class SignupResult:
-    signup: Signup
+    signup_id: int
+    status: str
     changed: bool
     position: int | None
 
+    @property
+    def signup(self) -> Signup:
+        return db.session.get(Signup, self.signup_id)
+
+
+def _status_for_newcomer(event_id: int, capacity: int):
+    """SQL for the status a new sign-up gets: confirmed while places remain and nobody waits
+    (so nobody jumps the queue when places are added), else the waiting list."""
+    confirmed = (sa.select(sa.func.count()).select_from(Signup)
+                 .where(Signup.event_id == event_id, Signup.status == CONFIRMED)
+                 .scalar_subquery())
+    waiting = sa.exists().where(Signup.event_id == event_id, Signup.status == WAITLISTED)
+    return sa.case((sa.and_(confirmed < capacity, ~waiting), CONFIRMED), else_=WAITLISTED)
+
 
 def sign_up(user: User, event_id: int, now: datetime | None = None) -> SignupResult:
-    """Confirmed while places remain and nobody waits, else on the waiting list."""
+    """Confirmed while places remain and nobody waits, else on the waiting list.
+
+    The event is held from its ``SELECT … FOR UPDATE`` to the commit, and every sign-up for
+    it waits for that, so the held section is short: the lock, one INSERT that counts and
+    decides in SQL, the waiting-list position, the commit.  What does not need the lock comes
+    before it: the person's existing row, and the mail job (it names the event and the
+    person; the worker reads which mail to send from the sign-up as it is then).
+    """
+    user_id = user.id  # read before the unit of work: the write lock is no time to reload it
     try:
         with _writing_event():
+            existing = _signup_of(user_id, event_id)
+            if existing is not None and existing.status in (CONFIRMED, WAITLISTED):
+                return SignupResult(existing.id, existing.status, False, position(existing))
+            jobs.enqueue(MAIL_JOB, {"event": event_id, "user": user_id, "kind": "signed_up"})
             event = _lock(event_id)
             now = now or utcnow()  # taken while holding the event: queue order is lock order
             if event.status == CANCELLED:
@@ -250,26 +285,26 @@ def sign_up(user: User, event_id: int, now: datetime | None = None) -> SignupRes
                 raise RuleError("not_found", _("This event does not exist."), 404)
             if now >= event.signup_deadline:
                 raise RuleError("closed", _("Sign-ups for this event have closed."))
-            existing = signup_of(user, event_id)
-            if existing is not None and existing.status in (CONFIRMED, WAITLISTED):
-                return SignupResult(existing, False, position(existing))
-            taken = counts(event_id)
-            free = taken[CONFIRMED] < event.capacity and taken[WAITLISTED] == 0
-            status = CONFIRMED if free else WAITLISTED
+            status = _status_for_newcomer(event_id, event.capacity)
+            when = sa.bindparam("now", now, type_=UTCDateTime)
             if existing is None:
-                existing = Signup(event_id=event_id, user_id=user.id, status=status,
-                                  queued_at=now, created_at=now, updated_at=now)
-                db.session.add(existing)
+                stmt = sa.insert(Signup).from_select(
+                    ["event_id", "user_id", "status", "queued_at", "created_at", "updated_at"],
+                    sa.select(sa.literal(event_id), sa.literal(user_id), status, when, when,
+                              when))
             else:  # signing up again after cancelling: to the end of the queue
-                existing.status, existing.queued_at, existing.updated_at = status, now, now
-                existing.checked_in_at = existing.checked_out_at = existing.hours = None
-            db.session.flush()
-            _mail_each([existing], "confirmed" if status == CONFIRMED else "waitlisted")
-            result = SignupResult(existing, True, position(existing))
+                stmt = (sa.update(Signup).where(Signup.id == existing.id)
+                        .values(status=status, queued_at=when, updated_at=when,
+                                checked_in_at=None, checked_out_at=None, hours=None))
+            signup_id, decided = db.session.execute(
+                stmt.returning(Signup.id, Signup.status)).one()
+            # (read here rather than after the commit: it saves a transaction of its own)
+            waiting = _position(event_id, now, signup_id) if decided == WAITLISTED else None
     except sa.exc.IntegrityError:  # the same person twice at once: the other request won
-        existing = signup_of(user, event_id)
-        return SignupResult(existing, False, position(existing))
-    return result
+        existing = _signup_of(user_id, event_id)
+        return SignupResult(existing.id, existing.status, False, position(existing))
+    db.session.expire_all()  # the statements above changed rows behind the ORM's back
+    return SignupResult(signup_id, decided, True, waiting)
 
 
 def cancel_signup(user: User, event_id: int, now: datetime | None = None) -> list[Signup]:
@@ -462,7 +497,15 @@ def _mail_each(signups: list[Signup], kind: str) -> None:
 def send_signup_mail(payload: dict) -> None:
     """The job: mail one person about their sign-up."""
     kind = payload["kind"]
-    signup = db.session.get(Signup, payload["signup"])
+    if kind == "signed_up":  # written before the place was decided: read it now
+        signup = _signup_of(payload["user"], payload["event"])
+        if signup is None or signup.status not in (CONFIRMED, WAITLISTED):
+            return
+        if signup.status == CONFIRMED and signup.updated_at != signup.queued_at:
+            return  # promoted from the waiting list since: the promotion mail says so
+        kind = "confirmed" if signup.status == CONFIRMED else "waitlisted"
+    else:
+        signup = db.session.get(Signup, payload["signup"])
     if signup is None or signup.user is None:
         return  # the account was deleted meanwhile: nobody to write to
     wanted = STILL_TRUE[kind]

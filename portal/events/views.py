@@ -125,7 +125,7 @@ def sign_up(event_id: int):
         return redirect(url_for("events.detail", event_id=event_id))
     if not result.changed:
         flash(_("You are already signed up; nothing has changed."), "success")
-    elif result.signup.status == CONFIRMED:
+    elif result.status == CONFIRMED:
         flash(_("You have a place. We have sent you a confirmation."), "success")
     else:
         flash(_("The event is full: you are number %(n)d on the waiting list.",

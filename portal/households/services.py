@@ -301,6 +301,7 @@ def _history(household: Household, action: str, by: User | None, reason: str = "
 
 
 MAIL_JOB = "households.mail"
+REVIEW_MAIL_JOB = "households.review_mail"
 REVIEW_NOTICE_JOB = "households.reviews_due"
 DECISION_SUBJECTS = {
     "approved": _l("Your household is a green family"),
@@ -339,8 +340,8 @@ def notify_reviews_due(_payload: dict | None = None, today: date | None = None) 
             .order_by(Household.id).limit(1000)))
         for household in due:
             household.review_noticed_for = household.review_due
-            jobs.enqueue(MAIL_JOB + ".review", {"household": household.id,
-                                                "due": household.review_due.isoformat()})
+            jobs.enqueue(REVIEW_MAIL_JOB, {"household": household.id,
+                                           "due": household.review_due.isoformat()})
     return len(due)
 
 
@@ -357,7 +358,7 @@ def send_review_mail(payload: dict) -> None:
 
 REVIEW_NOTICE_DAYS = 30
 jobs.register(MAIL_JOB, send_decision_mail, label=_l("Mail about a green-family decision"))
-jobs.register(MAIL_JOB + ".review", send_review_mail,
+jobs.register(REVIEW_MAIL_JOB, send_review_mail,
               label=_l("Mail that a green-family review falls due"))
 jobs.register_periodic(REVIEW_NOTICE_JOB, notify_reviews_due, "day", at_hour=lambda: 9,
                        label=_l("Green-family reviews falling due"))

@@ -340,7 +340,9 @@ def test_a_stopped_worker_finishes_its_job_and_gives_back_the_rest(make_app, tmp
 
 
 def _two_workers(app, tmp_path, jobs_count, **config):
-    """Two worker processes, released together, in burst mode over ``jobs_count`` jobs."""
+    """Two worker processes, released together, in burst mode over ``jobs_count`` jobs.
+    (With a job that takes a few ms both get work even on SQLite's one-writer lock; with
+    jobs that take no time the claims collide most often: that is the control's setting.)"""
     _enqueue_records(app, jobs_count)
     go = tmp_path / "go"
     procs = [_worker(app, tmp_path, "--burst", JOBS_BATCH_SIZE=2, START_FILE=go, **config)
@@ -355,7 +357,7 @@ def _two_workers(app, tmp_path, jobs_count, **config):
 
 def test_two_workers_share_the_queue_and_never_run_the_same_job(make_app, tmp_path):
     app = make_app()
-    runs = _two_workers(app, tmp_path, 200)
+    runs = _two_workers(app, tmp_path, 200, RECORD_SLEEP=0.005)
     counts = Counter(n for _pid, n in runs)
     assert sorted(counts) == list(range(200)) and set(counts.values()) == {1}
     assert len({pid for pid, _n in runs}) == 2  # both took part

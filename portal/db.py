@@ -148,7 +148,7 @@ def writing(session=None, *, immediate: bool = True) -> Iterator[UnitOfWork]:
         # loaded stays loaded.
     uow = UnitOfWork(session)
     session.info["unit_of_work"] = uow
-    riding = _take_bookkeeping()
+    riding = _take_bookkeeping(riding=True)
     try:
         if sqlite:
             session.connection(execution_options={"sqlite_begin":
@@ -169,10 +169,13 @@ def writing(session=None, *, immediate: bool = True) -> Iterator[UnitOfWork]:
 # -- bookkeeping -------------------------------------------------------------------------------
 
 def bookkeeping(statement) -> None:
-    """Record something that must never cost a request a transaction of its own (an API
-    token's "last used"): during a request it rides along with the request's unit of work if
-    one opens, else it is written when the request ends, if the database is free then
-    (``if_free``).  Outside a request it is written at once, if the database is free."""
+    """Record something that must never slow a request down (an API token's "last used").
+
+    During a request it is written when the request ends, if the database is free then
+    (``if_free``) — on PostgreSQL it rides along with the request's unit of work instead, if
+    one opens, which saves a transaction of its own.  (Not on SQLite: there a unit of work
+    holds the one write lock of the whole database, and nothing optional belongs inside it.)
+    Outside a request it is written at once, if the database is free."""
     from flask import g, has_request_context
 
     if has_request_context():
@@ -181,10 +184,18 @@ def bookkeeping(statement) -> None:
         if_free(statement)
 
 
-def _take_bookkeeping() -> list:
+def _take_bookkeeping(riding: bool = False) -> list:
+    """The request's bookkeeping statements (``riding``: for a unit of work to carry)."""
     from flask import g, has_request_context
 
-    return g.pop("bookkeeping", []) if has_request_context() else []
+    if not has_request_context():
+        return []
+    if riding:
+        from portal.extensions import db
+
+        if db.session.get_bind().dialect.name == "sqlite":
+            return []
+    return g.pop("bookkeeping", [])
 
 
 def _give_back_bookkeeping(statements: list) -> None:

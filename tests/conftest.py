@@ -200,6 +200,26 @@ def sign_in(client, email="user@example.org", password=PASSWORD, remember=False,
     return client.post("/login" + (f"?lang={lang}" if lang else ""), data=data)
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (at the moment of asking)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what a real SMTP server received."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append(envelope)
+        return "250 OK"
+
+
 def run_jobs(app, only=None) -> int:
     """What the job worker would do now: run every due job (no periodic scheduling)."""
     from portal.jobs.services import work

@@ -1,29 +1,17 @@
 """Mail goes to a real SMTP server when one is configured, else to the file outbox."""
 
-import socket
 from email import policy
 from email.parser import BytesParser
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import csrf_token, make_user, outbox, run_jobs
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.messages.append(envelope)
-        return "250 OK"
+from tests.conftest import Inbox, csrf_token, free_port, make_user, outbox, run_jobs
 
 
 @pytest.fixture
 def smtp_server():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
@@ -60,9 +48,7 @@ def test_an_unreachable_smtp_server_loses_nothing(make_app):
     from portal.accounts.models import PasswordReset
     from portal.extensions import db
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed_port = s.getsockname()[1]
+    closed_port = free_port()
     app = make_app(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=closed_port)
     make_user(app)
     client = app.test_client()

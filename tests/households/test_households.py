@@ -315,13 +315,19 @@ def test_stats_api(app):
     assert body["published_activities"] == 0 and body["green_families"] == 0
 
 
-def test_the_family_is_told_every_decision_and_once_when_a_review_falls_due(app):
+def _named_household(app):
+    """A household that applied and was named by staff: (owner, household, staff) ids."""
     owner, household = _household(app)
     staff = make_user(app, email="org@example.org", role="organizer")
     _qualify(app, household)
     with app.app_context():
         application = hh.apply(_get(app, household), "", db.session.get(User, owner))
         hh.decide(application.id, True, db.session.get(User, staff))
+    return owner, household, staff
+
+
+def test_the_family_is_told_every_decision_and_once_when_a_review_falls_due(app):
+    _owner, household, staff = _named_household(app)
     [named] = outbox(app)
     assert named["To"] == "owner@example.org" and named["Subject"] == "你家已被认定为绿色家庭"
     assert "/household" in named.get_body().get_content()
@@ -330,7 +336,7 @@ def test_the_family_is_told_every_decision_and_once_when_a_review_falls_due(app)
         assert hh.notify_reviews_due(today=due - timedelta(days=31)) == 0  # not yet
         assert hh.notify_reviews_due(today=due - timedelta(days=30)) == 1
         assert hh.notify_reviews_due(today=due - timedelta(days=29)) == 0  # told once
-    [_named, review] = outbox(app)
+    [_first, review] = outbox(app)
     assert review["Subject"] == "你家的绿色家庭称号即将复查"
     with app.app_context():
         hh.review(household, "rectify", db.session.get(User, staff), "三月未报告",
@@ -341,12 +347,8 @@ def test_the_family_is_told_every_decision_and_once_when_a_review_falls_due(app)
 
 
 def test_decision_mails_for_a_family_whose_owner_left_go_nowhere(app):
-    owner, household = _household(app)
-    staff = make_user(app, email="org@example.org", role="organizer")
-    _qualify(app, household)
+    owner, _household_id, _staff = _named_household(app)
     with app.app_context():
-        application = hh.apply(_get(app, household), "", db.session.get(User, owner))
-        hh.decide(application.id, True, db.session.get(User, staff))
         from portal.accounts import services as accounts
         from tests.conftest import PASSWORD
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,25 +22,10 @@ from portal.db import utcnow, writing
 from portal.extensions import db
 from portal.jobs import services
 from portal.jobs.models import DEAD, DONE, PENDING, RUNNING, Job
-from tests.conftest import PG_URL, make_user, run_jobs, sign_in
+from tests.conftest import PG_URL, Inbox, free_port, make_user, run_jobs, sign_in
 from tests.jobs.worker_process import record
 
 jobs.register("tests.record", record)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        self.messages.append(envelope)
-        return "250 OK"
 
 
 def _event(app, capacity=5):
@@ -84,7 +68,7 @@ def _cli(app, *args):
 # -- mail: SMTP down, then up ---------------------------------------------------------------------
 
 def test_smtp_down_then_up_the_sign_up_answers_and_the_mail_is_delivered_once(make_app):
-    port = _free_port()  # nothing listens here yet
+    port = free_port()  # nothing listens here yet
     app = make_app(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=port, MAIL_SMTP_STARTTLS=False,
                    MAIL_SMTP_TIMEOUT=2)
     event = _event(app)
@@ -123,7 +107,7 @@ def test_smtp_down_then_up_the_sign_up_answers_and_the_mail_is_delivered_once(ma
 
 
 def test_one_smtp_connection_carries_a_whole_batch(make_app):
-    port = _free_port()
+    port = free_port()
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
@@ -152,7 +136,7 @@ def test_one_smtp_connection_carries_a_whole_batch(make_app):
 
 
 def test_a_job_that_keeps_failing_ends_dead_is_listed_and_can_be_retried(make_app):
-    app = make_app(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=_free_port(),
+    app = make_app(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=free_port(),
                    MAIL_SMTP_STARTTLS=False, MAIL_SMTP_TIMEOUT=2, JOBS_MAX_ATTEMPTS=3)
     event = _event(app)
     token = _token(app, "volunteer@example.org")

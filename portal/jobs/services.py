@@ -271,10 +271,20 @@ def work(*, burst: bool = False, schedule: bool = True, only: Iterable[str] | No
     done = 0
     next_schedule = 0.0
     while not stop.is_set():
-        if schedule and time.monotonic() >= next_schedule:
-            schedule_periodic()
-            next_schedule = time.monotonic() + 30
-        batch = claim(worker, _cfg("JOBS_BATCH_SIZE"), only=only)
+        try:
+            if schedule and time.monotonic() >= next_schedule:
+                schedule_periodic()
+                next_schedule = time.monotonic() + 30
+            batch = claim(worker, _cfg("JOBS_BATCH_SIZE"), only=only)
+        except sa.exc.OperationalError:  # the database is away: wait for it, do not die
+            if burst:
+                raise
+            discard()
+            current_app.logger.exception("job worker: the database is unavailable; waiting")
+            if log:
+                log(f"{utcnow():%Y-%m-%dT%H:%M:%SZ} worker={worker} database unavailable")
+            stop.wait(10 * _cfg("JOBS_POLL_SECONDS"))
+            continue
         if not batch:
             if burst:
                 break

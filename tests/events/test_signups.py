@@ -194,3 +194,13 @@ def test_deleting_an_account_keeps_the_place_anonymous(app, event_factory):
         rows = {s.id: (s.user_id, s.status) for s in db.session.scalars(sa.select(Signup))}
     assert (None, "cancelled") in rows.values()  # kept for the totals, naming nobody
     assert (b, "confirmed") in rows.values()  # the freed place went to the next in line
+    with app.app_context():  # the promotion mail is a job of the deletion's unit of work
+        from portal.jobs.models import Job
+
+        kinds = [(j.kind, j.payload.get("kind")) for j in db.session.scalars(
+            sa.select(Job).where(Job.state == "pending"))]
+    assert ("events.mail", "promoted") in kinds
+    mails = outbox(app)
+    assert [m["To"] for m in mails if m["Subject"].startswith("空出了一个名额")] == [
+        "v2@example.org"]
+    assert all(m["To"] != "v1@example.org" for m in mails)  # nothing goes to the deleted one

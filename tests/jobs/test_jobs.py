@@ -355,3 +355,26 @@ def test_control_without_skip_locked_two_workers_run_the_same_jobs(make_app, tmp
     counts = Counter(n for _pid, n in runs)
     print("jobs run twice without row locks:", sum(1 for c in counts.values() if c > 1))
     assert any(c > 1 for c in counts.values()), "no collision: the test above could not fail"
+
+
+def test_the_worker_waits_out_a_database_that_is_away(make_app, tmp_path):
+    import threading
+
+    url = ("postgresql+psycopg://postgres@127.0.0.1:1/none" if PG_URL
+           else "sqlite:///" + str(tmp_path / "missing-dir" / "x.sqlite3"))
+    app = make_app(DATABASE_URL=url, JOBS_POLL_SECONDS=0.02)
+    lines, stop = [], threading.Event()
+
+    def worker():
+        with app.app_context():
+            services.work(schedule=False, log=lines.append, stop=stop)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert _wait_for(lambda: len(lines) >= 2, 20)  # it tried, waited and tried again
+    stop.set()
+    thread.join(10)
+    assert not thread.is_alive()
+    assert all(line.endswith("database unavailable") for line in lines)
+    with app.app_context(), pytest.raises(sa.exc.OperationalError):
+        services.work(burst=True, schedule=False)  # a one-off run says so instead

@@ -201,9 +201,9 @@ def test_control_without_the_protection_the_race_is_caught(make_app):
                                       role="organizer").id
     event = make_event(app, organizer, capacity=PLACES)
     tokens = _people(app, USERS)
-    # Each token's first use is written with the request's unit of work, as its first
-    # statement: on SQLite that alone makes the transaction a writer from the start, which is
-    # the protection this control takes away. Tokens used a moment ago are not written again.
+    # Tokens used a moment ago are not written again, so the storm's transactions are the
+    # sign-ups alone: a token's first use is written too, and a write at the start of a
+    # SQLite transaction would serialise it as surely as the lock this control takes away.
     with app.app_context():
         from portal.accounts.models import ApiToken
 

@@ -8,6 +8,7 @@ endpoint missing from the table is refused (deny by default) and a test fails fo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, url_for
 
@@ -165,6 +166,17 @@ ACCESS: dict[str, Rule] = {
     "api.openapi": PUBLIC,
     "api.docs": PUBLIC,
 }
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site ("/events?x=1"), else None: nothing with a
+    scheme or host, nothing protocol-relative ("//evil.example") or with a backslash."""
+    target = target or ""
+    parts = urlsplit(target)
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target \
+            and not parts.scheme and not parts.netloc:
+        return target
+    return None
 
 
 def rule_for(endpoint: str | None) -> Rule | None:

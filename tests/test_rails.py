@@ -180,3 +180,37 @@ def test_a_token_s_first_use_is_recorded_without_a_wait_and_outside_sqlite_s_loc
         sqlite = db.engine.dialect.name == "sqlite"
         assert db.session.scalar(sa.select(ApiToken.last_used_at)) is not None
     assert len(commits) == (2 if sqlite else 1)
+
+
+@pytest.fixture
+def refusing(app):
+    """A page and an API route whose service refuses, the way every feature's do."""
+    from portal import security
+    from portal.rules import RuleError
+
+    def refuse():
+        raise RuleError("closed", "报名已截止。", 409, {"when": "closed"})
+
+    for endpoint, path in (("refuse_page", "/refuse"), ("api.refuse", "/api/v1/refuse")):
+        security.ACCESS[endpoint] = security.PUBLIC
+        app.add_url_rule(path, endpoint, refuse, methods=["GET", "POST"])
+    app.config["WTF_CSRF_ENABLED"] = False
+    yield app
+    for endpoint in ("refuse_page", "api.refuse"):
+        del security.ACCESS[endpoint]
+
+
+def test_one_handler_turns_a_rule_error_into_json_a_page_or_a_flash(refusing):
+    client = refusing.test_client()
+    api = client.post("/api/v1/refuse")
+    assert api.status_code == 409
+    assert api.json == {"error": {"code": "closed", "message": "报名已截止。",
+                                  "fields": {"when": "closed"}}}
+    page = client.get("/refuse")
+    assert page.status_code == 409 and "报名已截止。" in page.get_data(as_text=True)
+    back = client.post("/refuse", headers={"Referer": "http://localhost/events?district=nanhu"})
+    assert back.status_code == 302 and back.headers["Location"] == "/events?district=nanhu"
+    assert "报名已截止。" in client.get("/events").get_data(as_text=True)  # the flash
+    for referrer in ("http://evil.example/events", "http://localhost//evil.example/x", ""):
+        away = client.post("/refuse", headers={"Referer": referrer})
+        assert away.headers["Location"] == "/", referrer  # never back to somewhere else

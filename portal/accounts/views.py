@@ -1,6 +1,5 @@
 import json
 from datetime import date, datetime
-from urllib.parse import urlsplit
 
 from flask import Response, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
@@ -18,16 +17,12 @@ from portal.accounts.forms import (
 )
 from portal.i18n import _, _l, current_locale
 from portal.rules import RuleError
+from portal.security import local_path
 from portal.site import site
 
 
 def _safe_next(default: str) -> str:
-    target = request.args.get("next") or ""
-    parts = urlsplit(target)
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target \
-            and not parts.scheme and not parts.netloc:
-        return target
-    return default
+    return local_path(request.args.get("next")) or default
 
 
 def _sign_in(user, remember: bool) -> None:

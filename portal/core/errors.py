@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from portal.db import discard
 from portal.i18n import _
 from portal.rules import RuleError
+from portal.security import local_path
 
 API_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
              405: "method_not_allowed", 409: "conflict", 413: "too_large",
@@ -88,10 +89,11 @@ def handle_csrf(error: CSRFError):
 
 def _back() -> str:
     """Where a refused form goes back to: the page it came from, when that is on this site."""
-    referrer = request.referrer or ""
-    parts = urlsplit(referrer)
-    if referrer and parts.netloc == request.host and parts.path.startswith("/"):
-        return parts.path + (f"?{parts.query}" if parts.query else "")
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc == request.host:
+        back = local_path(parts.path + (f"?{parts.query}" if parts.query else ""))
+        if back:
+            return back
     return url_for("core.home")
 
 

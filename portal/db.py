@@ -148,7 +148,8 @@ def writing(session=None, *, immediate: bool = True) -> Iterator[UnitOfWork]:
         # loaded stays loaded.
     uow = UnitOfWork(session)
     session.info["unit_of_work"] = uow
-    riding = _take_bookkeeping(riding=True)
+    # Bookkeeping rides along on PostgreSQL only: on SQLite it would lengthen the one lock.
+    riding = [] if sqlite else _take_bookkeeping()
     try:
         if sqlite:
             session.connection(execution_options={"sqlite_begin":
@@ -184,18 +185,10 @@ def bookkeeping(statement) -> None:
         if_free(statement)
 
 
-def _take_bookkeeping(riding: bool = False) -> list:
-    """The request's bookkeeping statements (``riding``: for a unit of work to carry)."""
+def _take_bookkeeping() -> list:
     from flask import g, has_request_context
 
-    if not has_request_context():
-        return []
-    if riding:
-        from portal.extensions import db
-
-        if db.session.get_bind().dialect.name == "sqlite":
-            return []
-    return g.pop("bookkeeping", [])
+    return g.pop("bookkeeping", []) if has_request_context() else []
 
 
 def _give_back_bookkeeping(statements: list) -> None:

@@ -152,8 +152,9 @@ def test_bookkeeping_waits_for_nobody(app):
 
 
 def test_a_token_s_first_use_is_recorded_without_a_wait_and_outside_sqlite_s_lock(app):
-    """On PostgreSQL the token's "last used" rides with the sign-up's unit of work (one
-    commit); on SQLite it stays out of the write lock and is written after it (two)."""
+    """On PostgreSQL the token's "last used" rides with the sign-up's unit of work (the same
+    connection and transaction as the sign-up's INSERT); on SQLite it stays out of the write
+    lock and is written afterwards, on a connection of its own."""
     from portal.accounts import services as accounts
     from portal.accounts.models import ApiToken, User
     from tests.events.conftest import make_event
@@ -162,24 +163,34 @@ def test_a_token_s_first_use_is_recorded_without_a_wait_and_outside_sqlite_s_loc
     uid = make_user(app)
     with app.app_context():
         raw = accounts.create_api_token(db.session.get(User, uid), "t")[1]
-    commits = []
+    timeline = []  # what the database was told, in order
+
+    def on_execute(_conn, _cursor, statement, *_args):
+        for name in ("UPDATE api_tokens", "INSERT INTO signups"):
+            if statement.startswith(name):
+                timeline.append(name)
 
     def on_commit(_conn):
-        commits.append(1)
+        timeline.append("COMMIT")
 
     with app.app_context():
         engine = db.engine
+        sqlite = engine.dialect.name == "sqlite"
+    sa.event.listen(engine, "before_cursor_execute", on_execute)
     sa.event.listen(engine, "commit", on_commit)
     try:
         response = app.test_client().post(f"/api/v1/events/{event}/signup",
                                           headers={"Authorization": f"Bearer {raw}"})
     finally:
+        sa.event.remove(engine, "before_cursor_execute", on_execute)
         sa.event.remove(engine, "commit", on_commit)
     assert response.status_code == 201
     with app.app_context():
-        sqlite = db.engine.dialect.name == "sqlite"
         assert db.session.scalar(sa.select(ApiToken.last_used_at)) is not None
-    assert len(commits) == (2 if sqlite else 1)
+    if sqlite:  # after the sign-up's commit, in a transaction of its own
+        assert timeline[:3] == ["INSERT INTO signups", "COMMIT", "UPDATE api_tokens"]
+    else:  # inside the sign-up's transaction, before its commit
+        assert timeline[:3] == ["UPDATE api_tokens", "INSERT INTO signups", "COMMIT"]
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from functools import lru_cache
 from importlib import resources
 
 import sqlalchemy as sa
-import sqlalchemy.orm
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from portal import jobs, links, mail
 from portal.accounts.models import ApiToken, LoginSession, LoginThrottle, PasswordReset, User
@@ -389,7 +389,7 @@ def revoke_api_token(user: User, token_id: int) -> None:
 def user_for_api_token(raw: str) -> User | None:
     if not raw or not raw.startswith(TOKEN_PREFIX):
         return None
-    token = db.session.scalar(sa.select(ApiToken).options(sa.orm.joinedload(ApiToken.user))
+    token = db.session.scalar(sa.select(ApiToken).options(joinedload(ApiToken.user))
                               .where(ApiToken.token_hash == token_hash(raw)))
     if token is None:
         return None

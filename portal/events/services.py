@@ -311,9 +311,10 @@ def cancel_signup(user: User, event_id: int, now: datetime | None = None) -> lis
     """Give up a place (or a place in the queue); the oldest waiting person moves up in the
     same transaction.  Returns the people promoted."""
     now = now or utcnow()
+    user_id = user.id  # read before the unit of work, as in sign_up
     with _writing_event():
         event = _lock(event_id)
-        signup = signup_of(user, event_id)
+        signup = _signup_of(user_id, event_id)
         if signup is None or signup.status == WITHDRAWN:
             raise RuleError("not_signed_up", _("You are not signed up for this event."))
         if now >= event.starts_at:

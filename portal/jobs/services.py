@@ -195,7 +195,9 @@ def _finish(job: Claimed, worker: str) -> None:
                            .values(**values))
 
 
-def _fail(job: Claimed, worker: str, error: BaseException) -> str:
+def _fail(job: Claimed, worker: str, error: BaseException) -> tuple[str, str]:
+    """Record the failure: the job waits for its next attempt, or is dead.  Returns (new
+    state, the error as recorded)."""
     text = f"{type(error).__name__}: {error}"[:2000]
     now = utcnow()
     if job.attempts >= _cfg("JOBS_MAX_ATTEMPTS"):
@@ -205,7 +207,7 @@ def _fail(job: Claimed, worker: str, error: BaseException) -> str:
     with writing():
         db.session.execute(sa.update(Job).where(Job.id == job.id, Job.locked_by == worker)
                            .values(state=state, locked_until=None, last_error=text, **values))
-    return state
+    return state, text
 
 
 def _release(jobs: list[Claimed], worker: str) -> None:
@@ -239,7 +241,7 @@ def run(job: Claimed, worker: str) -> tuple[str, str]:
         end_read()
     except Exception as error:  # one bad job never stops the others
         discard()
-        return _fail(job, worker, error), f"{type(error).__name__}: {error}"
+        return _fail(job, worker, error)
     _finish(job, worker)
     return DONE, ""
 

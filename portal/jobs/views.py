@@ -1,7 +1,7 @@
 from flask import flash, redirect, render_template, request, url_for
 
 from portal.accounts.forms import PostForm
-from portal.i18n import _
+from portal.i18n import _n
 from portal.jobs import bp, services
 
 
@@ -28,5 +28,6 @@ def retry_dead():
         job_id = "0"
     changed = services.retry(failed=False, dead_too=True,
                              job_id=int(job_id) if job_id else None)
-    flash(_("%(n)d job(s) will be tried again.", n=changed), "success")
+    flash(_n("%(num)d job will be tried again.", "%(num)d jobs will be tried again.", changed),
+          "success")
     return redirect(url_for("jobs.dead_jobs"))

@@ -9,7 +9,22 @@ import os
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
+from portal import api, i18n, security
+from portal.accounts.views import init_app as init_accounts
 from portal.config import ROOT, instance_path_from_env, load_config
+from portal.core.views import init_app as init_core
+from portal.dashboard.views import init_app as init_dashboard
+from portal.db import configure_sqlite
+from portal.db import init_app as init_db
+from portal.events.views import init_app as init_events
+from portal.extensions import csrf, login_manager, migrate
+from portal.extensions import db as database  # not `db`: that is the name of portal.db
+from portal.households.views import init_app as init_households
+from portal.jobs.views import init_app as init_jobs
+from portal.learn.views import init_app as init_learn
+from portal.schools.views import init_app as init_schools
+from portal.search.views import init_app as init_search
+from portal.site import load_site
 
 
 class DatabaseId(IntegerConverter):
@@ -32,50 +47,31 @@ def create_app(overrides: dict | None = None) -> Flask:
     # (the default converter accepts any length, and the database would overflow).
     app.url_map.converters["int"] = DatabaseId
 
-    from portal import i18n, security
-    from portal.db import init_app as init_db
-    from portal.extensions import csrf, db, login_manager, migrate
-    from portal.site import load_site
-
     app.config["BABEL_DEFAULT_TIMEZONE"] = load_site(app.config["CONTENT_DIR"]).timezone
     app.json.ensure_ascii = False  # Chinese as text, not \u escapes
     app.json.sort_keys = False
 
-    db.init_app(app)
+    database.init_app(app)
     init_db(app)  # bookkeeping written at the end of a request
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, database, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
     with app.app_context():
-        from portal.db import configure_sqlite
-
-        for engine in db.engines.values():
+        for engine in database.engines.values():
             if engine.dialect.name == "sqlite":
                 configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
-    from portal import (
-        accounts,
-        api,
-        core,
-        dashboard,
-        events,
-        households,
-        jobs,
-        learn,
-        schools,
-        search,
-    )
-
-    core.init_app(app)
-    accounts.init_app(app)  # registers load_principal: must come before access checks
-    jobs.init_app(app)
-    search.init_app(app)
-    learn.init_app(app)
-    events.init_app(app)
-    households.init_app(app)
-    schools.init_app(app)
-    dashboard.init_app(app)
+    # Each feature's blueprint, commands and hooks (its views.py); the order is kept.
+    init_core(app)
+    init_accounts(app)  # registers load_principal: must come before access checks
+    init_jobs(app)
+    init_search(app)
+    init_learn(app)
+    init_events(app)
+    init_households(app)
+    init_schools(app)
+    init_dashboard(app)
     api.init_app(app)
     security.init_app(app)
 

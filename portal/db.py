@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from flask import current_app, g, has_request_context
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -93,8 +94,6 @@ class UnitOfWork:
         self._after.append(fn)
 
     def _run_after_commit(self) -> None:
-        from flask import current_app
-
         for fn in self._after:
             try:
                 fn()
@@ -103,7 +102,7 @@ class UnitOfWork:
 
 
 def _session(session=None):
-    from portal.extensions import db
+    from portal.extensions import db  # noqa: PLC0415 (cycle: portal.extensions imports Base from here)
 
     session = session if session is not None else db.session
     return session() if callable(getattr(session, "registry", None)) else session
@@ -177,8 +176,6 @@ def bookkeeping(statement) -> None:
     one opens, which saves a transaction of its own.  (Not on SQLite: there a unit of work
     holds the one write lock of the whole database, and nothing optional belongs inside it.)
     Outside a request it is written at once, if the database is free."""
-    from flask import g, has_request_context
-
     if has_request_context():
         g.setdefault("bookkeeping", []).append(statement)
     else:
@@ -186,14 +183,10 @@ def bookkeeping(statement) -> None:
 
 
 def _take_bookkeeping() -> list:
-    from flask import g, has_request_context
-
     return g.pop("bookkeeping", []) if has_request_context() else []
 
 
 def _give_back_bookkeeping(statements: list) -> None:
-    from flask import g, has_request_context
-
     if statements and has_request_context():
         g.setdefault("bookkeeping", []).extend(statements)
 
@@ -215,9 +208,7 @@ def if_free(statement) -> bool:
     it changes, which nothing else holds for long).
     Returns whether it was written; not being written is not an error.  Anything that matters
     belongs in ``writing()``."""
-    from flask import current_app
-
-    from portal.extensions import db
+    from portal.extensions import db  # noqa: PLC0415 (cycle: portal.extensions imports Base from here)
 
     engine = db.engine
     try:

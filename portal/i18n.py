@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from urllib.parse import urlencode
 
+from babel.dates import format_skeleton as babel_skeleton
 from flask import current_app, g, request
 from flask_babel import force_locale, get_locale
 from flask_babel import format_date as _format_date
@@ -18,6 +19,8 @@ from flask_babel import format_time as _format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext as _n
+
+from portal.extensions import babel
 
 __all__ = ["_", "_l", "_n", "force_locale", "current_locale", "html_lang", "select_locale",
            "format_datetime", "format_date", "format_time", "format_number", "format_skeleton",
@@ -75,8 +78,6 @@ def format_time(value: datetime | None, format: str = "short") -> str:
 
 def format_skeleton(skeleton: str, value: date) -> str:
     """A date in a flexible locale pattern, e.g. "MMMMd" → "6月5日" / "June 5"."""
-    from babel.dates import format_skeleton as babel_skeleton
-
     return babel_skeleton(skeleton, value, locale=current_locale())
 
 
@@ -102,8 +103,6 @@ def remember_choice(response):
 
 
 def init_app(app) -> None:
-    from portal.extensions import babel
-
     babel.init_app(app, locale_selector=select_locale)
     app.after_request(remember_choice)
     app.jinja_env.filters.update(

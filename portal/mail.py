@@ -19,7 +19,9 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import formatdate, make_msgid
 
 from flask import current_app, render_template
@@ -160,9 +162,6 @@ def send_template(to: str, locale: str | None, subject, template: str,
 
 def erase_outbox_for(address: str) -> int:
     """Delete file-outbox messages addressed to ``address`` (used when an account is deleted)."""
-    from email import policy
-    from email.parser import BytesHeaderParser
-
     folder = outbox_dir()
     if not os.path.isdir(folder):
         return 0

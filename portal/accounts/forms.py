@@ -81,7 +81,3 @@ class ConfirmPasswordForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[
         InputRequired(message=_l("Please enter your password."))])
     submit = SubmitField(_l("Delete my account and data"))
-
-
-class PostForm(FlaskForm):
-    """An empty form: a CSRF-protected button (log out, revoke)."""

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from portal import jobs, links, mail
@@ -164,12 +165,8 @@ def record_failure(key: str, now: datetime | None = None) -> None:
     stale = sa.or_(t.c.window_started_at < now - cfg["LOGIN_FAILURE_WINDOW"],
                    sa.and_(t.c.locked_until.is_not(None), t.c.locked_until <= now))
     failures = sa.case((stale, 1), else_=t.c.failures + 1)
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(t).values(key=key, failures=1, window_started_at=now, locked_until=None)
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(t).values(key=key, failures=1, window_started_at=now, locked_until=None)
     stmt = stmt.on_conflict_do_update(
         index_elements=[t.c.key],
         set_={

@@ -1,24 +1,72 @@
 import json
 from datetime import date, datetime
 
-from flask import Response, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
-from portal.accounts import bp, services
+from portal.accounts import services
+from portal.accounts.cli import users_cli
 from portal.accounts.forms import (
     ChangePasswordForm,
     ConfirmPasswordForm,
     ForgotPasswordForm,
     LoginForm,
-    PostForm,
     RegisterForm,
     ResetPasswordForm,
     TokenForm,
 )
-from portal.i18n import _, _l, current_locale
+from portal.extensions import login_manager
+from portal.i18n import _, _l, current_locale, normalise
 from portal.rules import RuleError
 from portal.security import local_path
 from portal.site import site
+
+bp = Blueprint("accounts", __name__, template_folder="templates")
+
+API_BLUEPRINT = "api"
+
+
+def load_principal():
+    """``before_request``: decide who the request acts for, before access is checked.
+
+    In the API only a bearer token counts (cookies are ignored there); elsewhere the session.
+    """
+    g.principal = None
+    if request.endpoint == "static":
+        return
+    if request.blueprint == API_BLUEPRINT or request.path.startswith("/api/"):
+        header = request.headers.get("Authorization", "")
+        if header:
+            scheme, _sep, raw = header.partition(" ")
+            user = services.user_for_api_token(raw.strip()) if scheme.lower() == "bearer" else None
+            if user is None:
+                g.bad_token = True
+            g.principal = user
+        return
+    if current_user.is_authenticated:
+        g.principal = current_user._get_current_object()
+        chosen = normalise(request.args.get("lang"))
+        if chosen and g.principal.locale != chosen:  # remember the choice on the account
+            services.set_locale(g.principal, chosen)
+
+
+def init_app(app) -> None:
+    login_manager.user_loader(services.user_for_session)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "basic"
+    app.before_request(load_principal)
+    app.register_blueprint(bp)
+    app.cli.add_command(users_cli)
 
 
 def _safe_next(default: str) -> str:
@@ -78,17 +126,16 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    if PostForm().validate_on_submit():
-        services.end_session(current_user.session_token)
-        logout_user()
-        session.clear()
-        flash(_("You are signed out."), "success")
+    services.end_session(current_user.session_token)
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "success")
     return redirect(url_for("core.home"))
 
 
 @bp.route("/account", methods=["GET"])
 def account():
-    return render_template("accounts/account.html", token_form=TokenForm(), post_form=PostForm())
+    return render_template("accounts/account.html", token_form=TokenForm())
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -114,19 +161,18 @@ def create_token():
     if form.validate_on_submit():
         _token, new_token = services.create_api_token(current_user, form.name.data)
         form = TokenForm(formdata=None)
-    return render_template("accounts/account.html", token_form=form, post_form=PostForm(),
+    return render_template("accounts/account.html", token_form=form,
                            new_token=new_token), 400 if form.errors else 200
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id: int):
-    if PostForm().validate_on_submit():
-        try:
-            services.revoke_api_token(current_user, token_id)
-        except RuleError as err:
-            flash(err.message, "error")
-        else:
-            flash(_("The token has been revoked."), "success")
+    try:
+        services.revoke_api_token(current_user, token_id)
+    except RuleError as err:
+        flash(err.message, "error")
+    else:
+        flash(_("The token has been revoked."), "success")
     return redirect(url_for("accounts.account"))
 
 

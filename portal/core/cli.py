@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from flask_migrate import upgrade
 
+from portal import search
 from portal.core import content
 
 content_cli = AppGroup("content", help="Content files (content/).")
@@ -35,10 +37,6 @@ def sync():
 @with_appcontext
 def setup():
     """Migrate the database, load content and build the search index if it is missing."""
-    from flask_migrate import upgrade
-
-    from portal import search
-
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("database: migrated to the latest revision")
     _sync_or_fail()

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import yaml
 from flask import current_app
 
+from portal.db import writing
+
 
 class ContentError(ValueError):
     pass
@@ -54,8 +56,6 @@ def sync(content_dir: str | None = None) -> dict[str, dict[str, int]]:
     ``ContentProblems`` lists them all.  Otherwise every change is applied and committed in
     one unit of work, with the index jobs for the records that changed.
     """
-    from portal.db import writing
-
     folder = content_dir or current_app.config["CONTENT_DIR"]
     plans, problems = [], []
     for loader in _LOADERS:

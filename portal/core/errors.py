@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -72,8 +81,6 @@ def handle_http(error: HTTPException):
     else:
         response = _page(status)
     if status == 405 and getattr(error, "valid_methods", None):
-        from flask import make_response
-
         response = make_response(response)
         response.headers["Allow"] = ", ".join(error.valid_methods)
     if status == 401 and wants_json():

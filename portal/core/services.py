@@ -6,6 +6,8 @@ from flask import current_app
 from portal import search
 from portal.db import discard
 from portal.extensions import db
+from portal.jobs.models import DEAD
+from portal.jobs.services import count
 
 
 def health() -> dict[str, str]:
@@ -29,9 +31,6 @@ def health() -> dict[str, str]:
 
 def warnings() -> dict[str, int]:
     """Things staff should look at that do not make the site unhealthy."""
-    from portal.jobs.models import DEAD
-    from portal.jobs.services import count
-
     try:
         return {"dead_jobs": count(DEAD)}
     except Exception:

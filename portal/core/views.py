@@ -1,16 +1,25 @@
-from flask import abort, jsonify, render_template
+from flask import Blueprint, abort, jsonify, render_template
 
 from portal import markup
-from portal.core import bp, services
+from portal.core import cli, errors, services
 from portal.core.content import read_page
+from portal.dashboard import services as dashboard
 from portal.i18n import current_locale
 from portal.site import site
+
+bp = Blueprint("core", __name__, template_folder="templates")
+
+
+def init_app(app) -> None:
+    errors.init_app(app)
+    app.jinja_env.globals.update(site=site)
+    app.register_blueprint(bp)
+    app.cli.add_command(cli.setup)
+    app.cli.add_command(cli.content_cli)
 
 
 @bp.route("/")
 def home():
-    from portal.dashboard import services as dashboard
-
     return render_template("core/home.html", code=site().citizen_code,
                            headlines=dashboard.headlines(), labels=dashboard.headline_labels())
 

@@ -10,8 +10,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from portal.events.models import CANCELLED, CONFIRMED, PUBLISHED, Event, Signup
 from portal.extensions import db
+from portal.households.models import Household, MonthlyReport
+from portal.households.services import mask_name
 from portal.i18n import _l
+from portal.learn import services as learn
+from portal.learn.observances import occurrence
+from portal.schools.models import School
 from portal.site import site, zone
 
 LICENCE = _l("Free to reuse, also commercially, if you name the source: Green Jiaxing "
@@ -32,8 +38,6 @@ def _iso(value):
 
 
 def _events():
-    from portal.events.models import CANCELLED, PUBLISHED, Event
-
     return [{"id": e.id, "title_zh": e.title_zh, "title_en": e.title_en,
              "starts_at": _iso(e.starts_at), "ends_at": _iso(e.ends_at), "place": e.place,
              "district": e.district, "capacity": e.capacity, "status": e.status,
@@ -43,9 +47,6 @@ def _events():
 
 
 def _observances():
-    from portal.learn import services as learn
-    from portal.learn.observances import occurrence
-
     year = datetime.now(zone()).year
     rows = []
     for o in learn.observances():
@@ -59,9 +60,6 @@ def _observances():
 
 
 def _green_families():
-    from portal.households.models import Household
-    from portal.households.services import mask_name
-
     return [{"name": mask_name(h.name) if h.show_on_wall and h.name else "",
              "district": h.district, "year": h.named_on.year if h.named_on else None,
              "status": h.status}
@@ -70,8 +68,6 @@ def _green_families():
 
 
 def _schools():
-    from portal.schools.models import School
-
     return [{"slug": s.slug, "name_zh": s.name_zh, "name_en": s.name_en,
              "district": s.district, "type": s.type, "green_level": s.green_level,
              "green_year": s.green_year}
@@ -80,9 +76,6 @@ def _schools():
 
 
 def _monthly():
-    from portal.events.models import CONFIRMED, Event, Signup
-    from portal.households.models import Household, MonthlyReport
-
     table: dict[tuple[str, str], dict] = defaultdict(
         lambda: {"households_registered": 0, "pledges_kept": 0, "signups": 0,
                  "service_hours": 0.0})

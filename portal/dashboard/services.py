@@ -11,9 +11,12 @@ import sqlalchemy as sa
 
 from portal.dashboard.models import EnteredFigure
 from portal.db import utcnow, writing
+from portal.events.models import CONFIRMED, PUBLISHED, Event, Signup
 from portal.extensions import db
+from portal.households.models import Household
 from portal.i18n import _
 from portal.rules import RuleError
+from portal.schools.models import Activity, School
 from portal.site import site, zone
 
 
@@ -71,10 +74,6 @@ def month_ends(months: int = 12, today: date | None = None) -> list[tuple[str, d
 def live_value(metric: str, until: datetime | None = None,
                district: str | None = None) -> Decimal:
     """The metric's value (cumulative up to ``until``; optionally for one district)."""
-    from portal.events.models import CONFIRMED, PUBLISHED, Event, Signup
-    from portal.households.models import Household
-    from portal.schools.models import Activity, School
-
     until = until or utcnow() + timedelta(days=1)
     if metric == "green_families":
         stmt = sa.select(sa.func.count()).select_from(Household).where(
@@ -156,8 +155,6 @@ def by_district() -> list[tuple[object, dict[str, Decimal]]]:
 
 
 def by_school() -> list[tuple[object, dict[str, int]]]:
-    from portal.schools.models import Activity, School
-
     rows = []
     for school in db.session.scalars(sa.select(School).where(School.status == "verified")
                                      .order_by(School.district, School.name_zh)):

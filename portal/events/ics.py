@@ -18,7 +18,9 @@ from icalendar import Event as VEvent
 from portal import links
 from portal.events.models import CANCELLED, Event
 from portal.i18n import _
-from portal.site import zone
+from portal.learn import services as learn
+from portal.learn.observances import occurrence
+from portal.site import site, zone
 
 
 def _calendar(name: str) -> Calendar:
@@ -53,8 +55,6 @@ def uid(kind: str, ident: str) -> str:
 
 
 def event_component(event: Event, locale: str) -> VEvent:
-    from portal.site import site
-
     tz = zone()
     item = VEvent()
     item.add("uid", uid("event", str(event.id)))
@@ -77,9 +77,6 @@ def event_component(event: Event, locale: str) -> VEvent:
 
 
 def observance_components(locale: str, years: range):
-    from portal.learn import services as learn
-    from portal.learn.observances import occurrence
-
     for obs in learn.observances():
         for year in years:
             occ = occurrence(obs, year)

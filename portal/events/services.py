@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portal import jobs, search
+from portal.accounts import services as accounts
 from portal.accounts.models import User
 from portal.db import UTCDateTime, utcnow, writing
 from portal.events import notify
@@ -34,6 +35,7 @@ from portal.events.models import (
 )
 from portal.extensions import db
 from portal.i18n import _, _l
+from portal.learn.models import Observance
 from portal.rules import RuleError
 from portal.site import resolve_division, site, zone
 
@@ -71,8 +73,6 @@ def _within_ten_years(when: datetime, now: datetime) -> bool:
 def validate(data: EventInput, now: datetime | None = None,
              creating: bool = True) -> dict[str, str]:
     """Field errors (translated) for an event; empty when it can be saved."""
-    from portal.learn.models import Observance
-
     now = now or utcnow()
     errors = dict(data.errors)
     for name in ("starts_at", "ends_at", "signup_deadline"):
@@ -574,6 +574,4 @@ def _erase(user: User) -> None:
 
 
 def register_personal_data() -> None:
-    from portal.accounts.services import register_personal_data as register
-
-    register("events", _export, _erase)
+    accounts.register_personal_data("events", _export, _erase)

@@ -1,10 +1,9 @@
 from datetime import date, datetime, timedelta
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
 from portal import csvexport, links, markup
-from portal.accounts.forms import PostForm
-from portal.events import bp, calendar, ics, services
+from portal.events import calendar, cli, ics, search, services
 from portal.events.forms import EventForm, HoursForm
 from portal.events.models import CONFIRMED, PUBLISHED, WAITLISTED, Event
 from portal.extensions import db
@@ -12,6 +11,16 @@ from portal.i18n import _, current_locale, format_date, format_time
 from portal.learn import services as learn
 from portal.rules import RuleError
 from portal.site import site, zone
+
+bp = Blueprint("events", __name__, template_folder="templates")
+
+
+def init_app(app) -> None:
+    app.config.setdefault("EVENTS_SIGNUP_LOCKING", True)
+    search.register()
+    services.register_personal_data()
+    app.register_blueprint(bp)
+    app.cli.add_command(cli.events_cli)
 
 
 def _event_or_404(event_id: int, public: bool = True) -> Event:
@@ -76,7 +85,7 @@ def detail(event_id: int):
                            description_lang=text_lang, counts=services.counts(event.id),
                            mine=mine, position=services.position(mine) if mine else None,
                            manage=services.can_manage(g.principal, event),
-                           now=datetime.now(zone()), post_form=PostForm(),
+                           now=datetime.now(zone()),
                            observance=learn.observance(event.observance_slug)
                            if event.observance_slug else None)
 
@@ -149,7 +158,7 @@ def my_events():
     signups = services.my_signups(g.principal)
     now = datetime.now(zone())
     token = services.feed_token(g.principal)
-    return render_template("events/my_events.html", post_form=PostForm(), now=now,
+    return render_template("events/my_events.html", now=now,
                            upcoming=[s for s in signups if s.event.ends_at >= now],
                            past=[s for s in signups if s.event.ends_at < now],
                            positions={s.id: services.position(s) for s in signups},
@@ -159,11 +168,10 @@ def my_events():
 
 @bp.route("/my/events/feed", methods=["POST"])
 def reset_feed():
-    if PostForm().validate_on_submit():
-        had_one = services.feed_token(g.principal) is not None
-        services.new_feed_token(g.principal)
-        flash(_("Your calendar address has been changed; the old one no longer works.")
-              if had_one else _("Your calendar address is ready."), "success")
+    had_one = services.feed_token(g.principal) is not None
+    services.new_feed_token(g.principal)
+    flash(_("Your calendar address has been changed; the old one no longer works.")
+          if had_one else _("Your calendar address is ready."), "success")
     return redirect(url_for("events.my_events"))
 
 
@@ -248,7 +256,7 @@ def roster(event_id: int):
     event = _event_or_404(event_id, public=False)
     g.personal_data = True
     return render_template("events/roster.html", event=event, rows=services.roster(event.id),
-                           positions=None, post_form=PostForm(), hours_form=HoursForm())
+                           positions=None, hours_form=HoursForm())
 
 
 @bp.route("/events/<int:event_id>/roster.csv")
@@ -274,14 +282,12 @@ def attendance(event_id: int):
     g.personal_data = True
     confirmed = [s for s in services.roster(event.id) if s.status == CONFIRMED]
     return render_template("events/attendance.html", event=event, rows=confirmed,
-                           post_form=PostForm(), hours_form=HoursForm())
+                           hours_form=HoursForm())
 
 
 @bp.route("/events/<int:event_id>/attendance/<int:signup_id>/<action>", methods=["POST"])
 def mark_attendance(event_id: int, signup_id: int, action: str):
     _event_or_404(event_id, public=False)
-    if not PostForm().validate_on_submit():
-        abort(400)
     try:
         if action == "in":
             services.check_in(event_id, signup_id)

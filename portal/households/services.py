@@ -12,8 +12,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from portal import jobs, links, mail
+from portal.accounts import services as accounts
 from portal.accounts.models import User
 from portal.db import utcnow, writing
+from portal.events.models import PUBLISHED, Event, Signup
 from portal.extensions import db
 from portal.households.catalogue import catalogue
 from portal.households.models import (
@@ -33,6 +35,7 @@ from portal.households.models import (
 )
 from portal.i18n import _, _l
 from portal.rules import RuleError
+from portal.schools.services import published_count
 from portal.site import resolve_division, site, zone
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -477,8 +480,6 @@ def district_totals() -> dict[str, int]:
 
 
 def stats() -> dict[str, int | float]:
-    from portal.events.models import PUBLISHED, Event, Signup
-
     def count(stmt):
         return db.session.scalar(stmt) or 0
 
@@ -501,8 +502,6 @@ def stats() -> dict[str, int | float]:
 
 
 def _published_activities() -> int:
-    from portal.schools.services import published_count
-
     return published_count()
 
 
@@ -544,8 +543,6 @@ def _erase(user: User) -> None:
 
 
 def register_personal_data() -> None:
-    from portal.accounts.services import register_personal_data as register
-
-    register("household", _export, _erase)
+    accounts.register_personal_data("household", _export, _erase)
 
 

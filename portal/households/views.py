@@ -1,9 +1,10 @@
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from portal import charts
-from portal.accounts.forms import PostForm
+from portal.core.content import register_loader
 from portal.extensions import db
-from portal.households import bp, services
+from portal.households import catalogue as pledge_catalogue
+from portal.households import services
 from portal.households.catalogue import catalogue
 from portal.households.forms import (
     ApplyForm,
@@ -13,10 +14,18 @@ from portal.households.forms import (
     JoinForm,
     ReviewForm,
 )
-from portal.households.models import Household
+from portal.households.models import Application, Household
 from portal.i18n import _
 from portal.rules import RuleError
 from portal.site import site
+
+bp = Blueprint("households", __name__, template_folder="templates")
+
+
+def init_app(app) -> None:
+    register_loader("pledges", pledge_catalogue.check, pledge_catalogue.apply)
+    services.register_personal_data()
+    app.register_blueprint(bp)
 
 
 def _mine() -> Household:
@@ -54,7 +63,7 @@ def mine():
         eligibility=services.eligibility(household), catalogue=catalogue(),
         pledged={p.code for p in household.pledges}, months=services.reportable_months(),
         reported={r.month: set(r.kept) for r in household.reports},
-        owner=services.is_owner(g.principal, household), post_form=PostForm(),
+        owner=services.is_owner(g.principal, household),
         consent_form=ConsentForm(show_on_wall=household.show_on_wall,
                                  staff_contact=household.staff_contact),
         apply_form=ApplyForm(), pending=services.pending_application(household))
@@ -104,49 +113,45 @@ def consents():
 @bp.route("/household/invite", methods=["POST"])
 def reset_invite():
     household = _owner()
-    if PostForm().validate_on_submit():
-        services.reset_invite(household)
-        flash(_("There is a new invite code; the old one no longer works."), "success")
+    services.reset_invite(household)
+    flash(_("There is a new invite code; the old one no longer works."), "success")
     return redirect(url_for("households.mine"))
 
 
 @bp.route("/household/members/<int:user_id>/remove", methods=["POST"])
 def remove_member(user_id: int):
     household = _owner()
-    if PostForm().validate_on_submit():
-        try:
-            services.remove_member(household, user_id)
-        except RuleError as err:
-            _flash(err)
-        else:
-            flash(_("The member has been removed."), "success")
+    try:
+        services.remove_member(household, user_id)
+    except RuleError as err:
+        _flash(err)
+    else:
+        flash(_("The member has been removed."), "success")
     return redirect(url_for("households.mine"))
 
 
 @bp.route("/household/pledges", methods=["POST"])
 def pledges():
     household = _mine()
-    if PostForm().validate_on_submit():
-        try:
-            services.set_pledges(household, request.form.getlist("codes"))
-        except RuleError as err:
-            _flash(err)
-        else:
-            flash(_("Your pledges are saved."), "success")
+    try:
+        services.set_pledges(household, request.form.getlist("codes"))
+    except RuleError as err:
+        _flash(err)
+    else:
+        flash(_("Your pledges are saved."), "success")
     return redirect(url_for("households.mine") + "#pledges")
 
 
 @bp.route("/household/report", methods=["POST"])
 def report():
     household = _mine()
-    if PostForm().validate_on_submit():
-        try:
-            services.report(household, request.form.get("month", ""),
-                            request.form.getlist("kept"))
-        except RuleError as err:
-            _flash(err)
-        else:
-            flash(_("Your report is saved."), "success")
+    try:
+        services.report(household, request.form.get("month", ""),
+                        request.form.getlist("kept"))
+    except RuleError as err:
+        _flash(err)
+    else:
+        flash(_("Your report is saved."), "success")
     return redirect(url_for("households.mine") + "#report")
 
 
@@ -208,7 +213,7 @@ def manage_detail(household_id: int):
     g.personal_data = True
     household = db.get_or_404(Household, household_id)
     return render_template("households/manage_detail.html", household=household,
-                           phone=None, post_form=PostForm(), review_form=ReviewForm(),
+                           phone=None, review_form=ReviewForm(),
                            progress=services.progress(household))
 
 
@@ -216,11 +221,9 @@ def manage_detail(household_id: int):
 def unmask(household_id: int):
     g.personal_data = True
     household = db.get_or_404(Household, household_id)
-    if not PostForm().validate_on_submit():
-        abort(400)
     phone = services.unmask_phone(household, g.principal)
     return render_template("households/manage_detail.html", household=household, phone=phone,
-                           post_form=PostForm(), review_form=ReviewForm(),
+                           review_form=ReviewForm(),
                            progress=services.progress(household))
 
 
@@ -244,8 +247,6 @@ def review(household_id: int):
 
 @bp.route("/manage/applications/<int:application_id>", methods=["GET", "POST"])
 def decide(application_id: int):
-    from portal.households.models import Application
-
     g.personal_data = True
     application = db.get_or_404(Application, application_id)
     form = DecideForm()

@@ -26,12 +26,14 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
 
 from portal import mail
 from portal.db import current_unit, discard, end_read, utcnow, writing
 from portal.extensions import db
 from portal.i18n import _l
 from portal.jobs.models import DEAD, DONE, PENDING, RUNNING, STATES, Job
+from portal.site import zone
 
 
 @dataclass(frozen=True)
@@ -97,12 +99,10 @@ def enqueue(kind: str, payload: dict | None = None, *, due_at: datetime | None =
 def _insert_unique(kind: str, key: str, due_at: datetime) -> bool:
     """Insert a job unless one with ``key`` exists (atomic, for any number of workers)."""
     table = Job.__table__
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(kind=kind, payload={}, state=PENDING, due_at=due_at, attempts=0,
-                                last_error="", unique_key=key, created_at=utcnow())
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).values(kind=kind, payload={}, state=PENDING, due_at=due_at,
+                                        attempts=0, last_error="", unique_key=key,
+                                        created_at=utcnow())
     stmt = stmt.on_conflict_do_nothing(index_elements=[table.c.unique_key])
     with writing():
         result = db.session.execute(stmt)
@@ -111,8 +111,6 @@ def _insert_unique(kind: str, key: str, due_at: datetime) -> bool:
 
 def period_key(spec: Periodic, now: datetime) -> tuple[str, datetime] | None:
     """The key and start of the period ``now`` falls in, or None before the day's hour."""
-    from portal.site import zone
-
     local = now.astimezone(zone())
     if spec.every == "hour":
         start = local.replace(minute=0, second=0, microsecond=0)

@@ -1,8 +1,16 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from portal.accounts.forms import PostForm
 from portal.i18n import _n
-from portal.jobs import bp, services
+from portal.jobs import services
+from portal.jobs.cli import jobs_cli
+
+bp = Blueprint("jobs", __name__, template_folder="templates")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(jobs_cli)
+    app.register_blueprint(bp)
+
 
 
 @bp.app_template_global()
@@ -18,7 +26,7 @@ def _page() -> int:
 @bp.route("/manage/jobs")
 def dead_jobs():
     return render_template("jobs/dead.html", counts=services.status(),
-                           dead=services.dead(_page()), post_form=PostForm())
+                           dead=services.dead(_page()))
 
 
 @bp.route("/manage/jobs/retry", methods=["POST"])

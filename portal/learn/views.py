@@ -1,11 +1,20 @@
 from datetime import date
 
-from flask import abort, render_template
+from flask import Blueprint, abort, render_template
 
 from portal import markup
+from portal.core.content import register_loader
 from portal.i18n import _l, current_locale, format_skeleton
-from portal.learn import bp, services
+from portal.learn import content, search, services
 from portal.learn.observances import today, upcoming
+
+bp = Blueprint("learn", __name__, template_folder="templates")
+
+
+def init_app(app) -> None:
+    register_loader("learn", content.load, services.apply)
+    search.register()
+    app.register_blueprint(bp)
 
 
 @bp.route("/learn")

@@ -13,10 +13,12 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portal import jobs, links, mail, search
+from portal.accounts import services as accounts
 from portal.accounts.models import User
 from portal.db import utcnow, writing
 from portal.extensions import db
 from portal.i18n import _, _l
+from portal.learn.models import Topic
 from portal.markup import slugify
 from portal.rules import RuleError
 from portal.schools.models import (
@@ -309,8 +311,6 @@ class ActivityInput:
 
 
 def _validate_activity(data: ActivityInput) -> dict[str, str]:
-    from portal.learn.models import Topic
-
     errors = {}
     if not data.title.strip():
         errors["title"] = _("Give the post a title.")
@@ -512,6 +512,4 @@ def _erase(user: User) -> None:
 
 
 def register_personal_data() -> None:
-    from portal.accounts.services import register_personal_data as register
-
-    register("schools", _export, _erase)
+    accounts.register_personal_data("schools", _export, _erase)

@@ -1,12 +1,23 @@
-from flask import Response, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from portal import markup
-from portal.accounts.forms import PostForm
+from portal.events.services import published_between
 from portal.extensions import db
 from portal.i18n import _, current_locale
 from portal.learn import services as learn
 from portal.rules import RuleError
-from portal.schools import bp, services, uploads
+from portal.schools import cli, search, services, uploads
 from portal.schools.forms import (
     LEVEL_LABELS,
     TYPE_LABELS,
@@ -20,6 +31,16 @@ from portal.schools.forms import (
 from portal.schools.models import SCHOOL_TYPES, VERIFIED, Activity, School
 from portal.schools.services import ActivityInput, SchoolInput
 from portal.site import site
+
+bp = Blueprint("schools", __name__, template_folder="templates")
+
+
+def init_app(app) -> None:
+    app.config.setdefault("SCHOOLS_REPORTS_TO_HIDE", 3)
+    search.register()
+    services.register_personal_data()
+    app.register_blueprint(bp)
+    app.cli.add_command(cli.schools_cli)
 
 
 def _school(slug: str, verified: bool = True) -> School:
@@ -73,8 +94,7 @@ def activity(activity_id: int):
     title = post.title if post.public else post.draft_title
     body = post.body if post.public else post.draft_body
     return render_template("schools/activity.html", post=post, title=title,
-                           html=markup.render(body), preview=preview, post_form=PostForm(),
-                           report_form=ReasonForm())
+                           html=markup.render(body), preview=preview, report_form=ReasonForm())
 
 
 @bp.route("/activities/<int:activity_id>/report", methods=["POST"])
@@ -134,8 +154,6 @@ def mine():
 
 
 def _activity_form(post: Activity | None = None) -> ActivityForm:
-    from portal.events.services import published_between
-
     form = ActivityForm(topics=learn.topics(), events=published_between(None, None),
                         locale=current_locale())
     if post is not None and request.method == "GET":
@@ -220,24 +238,23 @@ def editors(slug: str):
         else:
             flash(_("The invitation has been sent."), "success")
             return redirect(url_for("schools.editors", slug=slug))
-    return render_template("schools/editors.html", school=found, form=form,
-                           post_form=PostForm()), 400 if form.errors else 200
+    return render_template("schools/editors.html", school=found,
+                           form=form), 400 if form.errors else 200
 
 
 @bp.route("/schools/<slug>/editors/<int:user_id>/remove", methods=["POST"])
 def remove_editor(slug: str, user_id: int):
     found = _editor_school(slug)
-    if PostForm().validate_on_submit():
-        try:
-            services.remove_editor(found, g.principal, user_id)
-        except RuleError as err:
-            flash(err.message, "error")
+    try:
+        services.remove_editor(found, g.principal, user_id)
+    except RuleError as err:
+        flash(err.message, "error")
     return redirect(url_for("schools.editors", slug=slug))
 
 
 @bp.route("/schools/invites/<token>", methods=["GET", "POST"])
 def accept_invite(token: str):
-    if request.method == "POST" and PostForm().validate_on_submit():
+    if request.method == "POST":
         try:
             found = services.accept_invite(g.principal, token)
         except RuleError as err:
@@ -246,7 +263,7 @@ def accept_invite(token: str):
         flash(_("You are now an editor of %(name)s.", name=found.name(current_locale())),
               "success")
         return redirect(url_for("schools.mine"))
-    return render_template("schools/accept.html", token=token, post_form=PostForm())
+    return render_template("schools/accept.html", token=token)
 
 
 # -- staff -------------------------------------------------------------------------------------
@@ -257,8 +274,7 @@ def manage_schools():
                                  .order_by(School.created_at)).all()
     return render_template("schools/manage.html", pending=pending,
                            schools=services.directory(), types=TYPE_LABELS, levels=LEVEL_LABELS,
-                           post_form=PostForm(), reason_form=ReasonForm(),
-                           green_form=GreenStatusForm())
+                           reason_form=ReasonForm(), green_form=GreenStatusForm())
 
 
 @bp.route("/manage/schools/<int:school_id>/<decision>", methods=["POST"])

@@ -10,15 +10,17 @@ Layout in the instance folder::
 
     search/CURRENT           name of the live index directory
     search/index-<v>-<ts>/   one complete Whoosh index (schema version v)
+
+The search page, its blueprint and the registration (``init_app``) are in ``views``.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint
-
 from portal.search.index import (
+    _is_current_schema,
     check,
     close_searcher,
+    current_dir,
     enqueue,
     ensure_index,
     open_index,
@@ -28,23 +30,11 @@ from portal.search.index import (
 from portal.search.query import QueryError, ResultPage, search
 from portal.search.registry import Document, register_source, source, sources
 
-__all__ = ["Document", "QueryError", "ResultPage", "bp", "check", "close_searcher",
-           "ensure_index", "enqueue", "has_index", "init_app", "open_index", "pending",
+__all__ = ["Document", "QueryError", "ResultPage", "check", "close_searcher",
+           "ensure_index", "enqueue", "has_index", "open_index", "pending",
            "rebuild", "register_source", "search", "source", "sources"]
-
-bp = Blueprint("search", __name__, template_folder="templates")
 
 
 def has_index() -> bool:
     """Is there a live index of the current schema (one that changes can be applied to)?"""
-    from portal.search.index import _is_current_schema, current_dir
-
     return _is_current_schema(current_dir())
-
-
-def init_app(app) -> None:
-    from portal.search import views  # noqa: F401  (routes)
-    from portal.search.cli import search_cli
-
-    app.cli.add_command(search_cli)
-    app.register_blueprint(bp)

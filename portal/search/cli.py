@@ -1,6 +1,7 @@
 import click
 from flask.cli import AppGroup
 
+from portal.jobs.services import work
 from portal.search import index
 
 search_cli = AppGroup("search", help="The site search index.")
@@ -16,7 +17,5 @@ def rebuild():
 @search_cli.command("sync")
 def sync():
     """Run the index jobs that are due now (what the job worker does for them)."""
-    from portal.jobs.services import work
-
     done = work(burst=True, schedule=False, only={index.INDEX_JOB})
     click.echo(f"search index synced: {done} records updated, {index.pending()} waiting")

@@ -1,7 +1,16 @@
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 
 from portal.i18n import _, current_locale
-from portal.search import QueryError, bp, search, sources
+from portal.search import QueryError, search, sources
+from portal.search.cli import search_cli
+
+bp = Blueprint("search", __name__, template_folder="templates")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(search_cli)
+    app.register_blueprint(bp)
+
 
 ERRORS = {  # QueryError code → translated message
     "too_long": lambda: _("Your search is too long. Please use at most %(n)d characters.",

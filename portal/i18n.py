@@ -6,11 +6,12 @@ Flask-Babel's Jinja extension and the formatting filters registered in ``init_ap
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from urllib.parse import urlencode
 
 from babel.dates import format_skeleton as babel_skeleton
-from flask import current_app, g, request
+from flask import current_app, g, has_app_context, request
 from flask_babel import force_locale, get_locale
 from flask_babel import format_date as _format_date
 from flask_babel import format_datetime as _format_datetime
@@ -19,10 +20,12 @@ from flask_babel import format_time as _format_time
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext as _n
+from markupsafe import Markup, escape
 
 from portal.extensions import babel
 
 __all__ = ["_", "_l", "_n", "force_locale", "current_locale", "html_lang", "select_locale",
+           "Localized", "pick", "pick_version", "lang_attr",
            "format_datetime", "format_date", "format_time", "format_number", "format_skeleton",
            "init_app"]
 
@@ -60,8 +63,92 @@ def current_locale() -> str:
     return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]).split("_")[0]
 
 
-def html_lang() -> str:
-    return HTML_LANG.get(current_locale(), current_locale())
+def html_lang(lang: str | None = None) -> str:
+    """The HTML ``lang`` value of a language (``zh`` → ``zh-CN``); the page's by default."""
+    lang = lang or current_locale()
+    return HTML_LANG.get(lang, lang)
+
+
+# -- bilingual fields -------------------------------------------------------------------------
+
+class Localized(str):
+    """A text in one language: a ``str`` that also knows its language (``lang``, e.g. "zh")
+    and whether it stands in for the language asked for, which was missing (``fallback``)."""
+
+    lang: str
+    fallback: bool
+
+    def __new__(cls, text: str = "", lang: str = "zh", fallback: bool = False):
+        self = super().__new__(cls, text)
+        self.lang, self.fallback = lang, fallback
+        return self
+
+    def __reduce__(self):
+        return Localized, (str(self), self.lang, self.fallback)
+
+
+def _languages() -> list[str]:
+    return list(current_app.config["LANGUAGES"]) if has_app_context() else list(HTML_LANG)
+
+
+def _present(value) -> bool:
+    return value is not None and (not isinstance(value, str) or bool(value.strip()))
+
+
+def pick_version(options: Mapping, locale: str | None = None):
+    """From ``{language: value}``, ``(language, value)`` for ``locale`` (the current language
+    by default), else for the site's default language, else for any other; ``(None, None)``
+    when every value is missing or empty.
+
+    The one place where a language is chosen: ``pick`` uses it for texts, the library for the
+    language versions of an article."""
+    wanted = (locale or current_locale()).replace("-", "_").split("_")[0]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"] if has_app_context() else "zh"
+    order = dict.fromkeys([wanted, default, *_languages(), *options])
+    return next(((lang, options[lang]) for lang in order
+                 if lang in options and _present(options[lang])), (None, None))
+
+
+def _get(source, name: str):
+    return source.get(name) if isinstance(source, Mapping) else getattr(source, name, None)
+
+
+def _versions(source, field: str | None) -> dict:
+    """``{language: text}`` of a bilingual field, whatever shape holds it."""
+    if field is not None:
+        split = {lang: _get(source, f"{field}_{lang}") for lang in _languages()}
+        if any(v is not None for v in split.values()):  # title_zh / title_en columns
+            return split
+        lang, source = _get(source, "lang"), _get(source, field)
+        if isinstance(source, str):  # a record written in one language (an article version)
+            return {lang or _languages()[0]: source}
+    return {lang: _get(source, lang) for lang in _languages()}  # {zh, en} or .zh / .en
+
+
+def pick(source, field: str | None = None, locale: str | None = None) -> Localized:
+    """The text of a bilingual field in ``locale`` (the current language by default), or in
+    the other language when it is missing there.
+
+    ``source`` may hold the field as ``<field>_zh``/``<field>_en`` attributes or keys (an
+    event's ``title_zh``), as a ``{zh, en}`` mapping under ``field`` (a target's ``label``),
+    or, with no ``field``, be such a mapping or an object with ``zh``/``en`` attributes itself
+    (a topic, a division).  An object with a ``lang`` holds ``field`` in that one language.
+    The result says which language it is in and whether that is a fallback; it is empty (in
+    the language asked for) when no language has the text."""
+    wanted = (locale or current_locale()).replace("-", "_").split("_")[0]
+    lang, text = pick_version(_versions(source, field), wanted)
+    if lang is None:
+        return Localized("", wanted)
+    return Localized(str(text), lang, fallback=lang != wanted)
+
+
+def lang_attr(value) -> Markup:
+    """`` lang="…"`` for an element showing ``value`` (a ``Localized``, anything with a
+    ``lang``, or a language code) when it is not in the page's language, else nothing."""
+    lang = value if type(value) is str else getattr(value, "lang", None)
+    if not lang or lang == current_locale():
+        return Markup("")
+    return Markup(' lang="%s"') % escape(html_lang(lang))
 
 
 def format_datetime(value: datetime | None, format: str = "medium") -> str:
@@ -110,4 +197,4 @@ def init_app(app) -> None:
         date_pattern=lambda value, skeleton: format_skeleton(skeleton, value))
     app.jinja_env.tests["datetime"] = lambda value: isinstance(value, datetime)
     app.jinja_env.globals.update(html_lang=html_lang, current_locale=current_locale,
-                                 switch_lang_url=switch_lang_url)
+                                 switch_lang_url=switch_lang_url, pick=pick, lang_attr=lang_attr)

@@ -6,67 +6,110 @@ Nothing city-specific lives in Python; this module reads it from the content fol
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
+from annotated_types import Len
 from flask import current_app
+from pydantic import Field, field_validator
 
-from portal.i18n import current_locale
+from portal.contentmodels import Bilingual, ContentModel, Slug, Text, check, problem, read_yaml
+from portal.core.content import ContentProblems
+from portal.i18n import Localized, pick
 
-
-@dataclass(frozen=True)
-class Division:
-    code: str
-    zh: str
-    en: str
-
-    def label(self, locale: str | None = None) -> str:
-        return getattr(self, locale or current_locale(), self.zh)
+FILE = "site.yaml"
 
 
-@dataclass(frozen=True)
-class Site:
-    name: dict
-    city: dict
+class Division(ContentModel):
+    code: Slug
+    zh: Text
+    en: Text
+
+    def label(self, locale: str | None = None) -> Localized:
+        return pick(self, locale=locale)
+
+
+class PrivacyNotice(ContentModel):
+    version: Text  # quoted: unquoted, YAML reads 2026-11-28 as a date
+
+
+class ServiceHours(ContentModel):
+    """[minutes past the last full hour up to which, hours added]; see site.yaml."""
+
+    rounding: Annotated[tuple[tuple[int, Decimal], ...], Len(min_length=1)] = (
+        (15, Decimal(0)), (45, Decimal("0.5")), (60, Decimal(1)))
+    min_attendance_share: Annotated[Decimal, Field(gt=0, le=1)] = Decimal("0.6")
+
+
+class GreenFamily(ContentModel):
+    min_pledges: Annotated[int, Field(ge=1)] = 6
+    min_headings: Annotated[int, Field(ge=1)] = 4
+    min_kept_rate: Annotated[Decimal, Field(gt=0, le=1)] = Decimal("0.8")
+    months: Annotated[int, Field(ge=1)] = 3
+    review_after_days: Annotated[int, Field(ge=1)] = 365
+
+
+class Target(ContentModel):
+    key: Slug
+    label: Bilingual
+    target: Decimal
+    year: int
+    source: str  # "entered" or "live:<metric>"
+    unit: str = "count"
+
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: str) -> str:
+        if value != "entered" and not value.startswith("live:"):
+            raise problem('must be "entered" or "live:<metric>"')
+        return value
+
+
+class Site(ContentModel):
+    name: Bilingual
+    city: Bilingual
     timezone: str
-    divisions: tuple[Division, ...]
-    privacy_notice_version: str
-    citizen_code: tuple[dict, ...]
-    service_hours: dict
-    green_family: dict
-    targets: tuple[dict, ...]
+    divisions: Annotated[tuple[Division, ...], Len(min_length=1)]
+    privacy_notice: PrivacyNotice
+    citizen_code: tuple[Bilingual, ...] = ()
+    service_hours: ServiceHours = ServiceHours()
+    green_family: GreenFamily = GreenFamily()
+    targets: tuple[Target, ...] = ()
 
-    def text(self, field: dict, locale: str | None = None) -> str:
-        return field.get(locale or current_locale()) or field.get("zh", "")
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise problem(f"unknown time zone '{value}' (like Asia/Shanghai)") from None
+        return value
+
+    @property
+    def privacy_notice_version(self) -> str:
+        return self.privacy_notice.version
+
+    def text(self, field, locale: str | None = None) -> Localized:
+        """One of the file's bilingual texts (``site().name``) in the reader's language."""
+        return pick(field, locale=locale)
 
     def division(self, code: str) -> Division | None:
         return next((d for d in self.divisions if d.code == code), None)
 
 
 def load_site(content_dir: str) -> Site:
-    path = os.path.join(content_dir, "site.yaml")
-    return _load(path, os.path.getmtime(path))
+    return _load(content_dir, os.path.getmtime(os.path.join(content_dir, FILE)))
 
 
 @lru_cache(maxsize=8)
-def _load(path: str, mtime: float) -> Site:
-    with open(path, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)
-    return Site(
-        name=raw["name"],
-        city=raw["city"],
-        timezone=raw["timezone"],
-        divisions=tuple(Division(**d) for d in raw["divisions"]),
-        privacy_notice_version=str(raw["privacy_notice"]["version"]),
-        citizen_code=tuple(raw.get("citizen_code", ())),
-        green_family={"min_pledges": 6, "min_headings": 4, "min_kept_rate": 0.8, "months": 3,
-                      "review_after_days": 365, **(raw.get("green_family") or {})},
-        targets=tuple(raw.get("targets") or ()),
-        service_hours=raw.get("service_hours") or {"rounding": [[15, 0], [45, 0.5], [60, 1]],
-                                                   "min_attendance_share": 0.6},
-    )
+def _load(content_dir: str, mtime: float) -> Site:
+    raw, problems = read_yaml(content_dir, FILE)
+    found, problems = (None, problems) if problems else check(Site, raw, FILE)
+    if problems:
+        raise ContentProblems(problems)
+    return found
 
 
 def site() -> Site:

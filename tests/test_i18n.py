@@ -82,3 +82,70 @@ def test_dates_are_formatted_per_locale_in_the_site_zone(ctx):
             en = format_datetime(moment, "medium")
     assert "2026年6月5日" in zh and "00:30" in zh
     assert "Jun 5, 2026" in en and "12:30" in en
+
+
+# -- bilingual fields: one way to read them, and the fallback marked in the page ---------------
+
+def test_pick_reads_every_shape_and_reports_a_fallback(ctx):
+    from dataclasses import dataclass
+
+    from portal.i18n import Localized, pick
+
+    @dataclass
+    class Columns:
+        title_zh: str
+        title_en: str
+
+    @dataclass
+    class Named:
+        zh: str
+        en: str
+
+    chinese_only = Columns("河道清洁", "")
+    title = pick(chinese_only, "title", "en")
+    assert isinstance(title, str) and isinstance(title, Localized)
+    assert (title, title.lang, title.fallback) == ("河道清洁", "zh", True)
+    same = pick(chinese_only, "title", "zh")
+    assert (same, same.lang, same.fallback) == ("河道清洁", "zh", False)
+    for source, field in [(Named("南湖区", "Nanhu"), None), ({"zh": "南湖区", "en": "Nanhu"}, None),
+                          ({"label": {"zh": "南湖区", "en": "Nanhu"}}, "label"),
+                          ({"name_zh": "南湖区", "name_en": "Nanhu"}, "name")]:
+        text = pick(source, field, "en")
+        assert (text, text.lang, text.fallback) == ("Nanhu", "en", False), source
+    blank = pick({"zh": "  ", "en": "Only English"}, locale="zh")
+    assert (blank, blank.lang, blank.fallback) == ("Only English", "en", True)
+    nothing = pick({"zh": "", "en": None}, locale="en")
+    assert (nothing, nothing.lang, nothing.fallback) == ("", "en", False)
+    with ctx.test_request_context("/?lang=en"):
+        assert pick(Named("南湖区", "Nanhu")) == "Nanhu"  # the current language by default
+
+
+def test_lang_attr_marks_only_text_in_another_language(app):
+    from portal.i18n import lang_attr, pick
+
+    with app.test_request_context("/?lang=en"):
+        assert lang_attr(pick({"zh": "河道清洁", "en": ""})) == ' lang="zh-CN"'
+        assert lang_attr(pick({"zh": "河道清洁", "en": "River clean-up"})) == ""
+        assert lang_attr("zh") == ' lang="zh-CN"' and lang_attr("en") == ""
+    with app.test_request_context("/?lang=zh"):
+        assert lang_attr(pick({"zh": "", "en": "River clean-up"})) == ' lang="en"'
+        assert lang_attr(pick({"zh": "河道清洁", "en": "River clean-up"})) == ""
+
+
+def test_an_english_page_marks_a_chinese_only_event_title(app):
+    from tests.events.conftest import make_event
+
+    organizer = make_user(app, email="org@example.org", role="organizer", name="组织者")
+    chinese = make_event(app, organizer, title_zh="湿地观鸟", title_en="")
+    both = make_event(app, organizer, title_zh="河道清洁", title_en="River clean-up", days=11)
+    client = app.test_client()
+    page = client.get(f"/events/{chinese}?lang=en").get_data(as_text=True)
+    assert '<h1 lang="zh-CN">湿地观鸟</h1>' in page
+    listing = client.get("/events?lang=en").get_data(as_text=True)
+    assert f'href="/events/{chinese}" lang="zh-CN">湿地观鸟</a>' in listing
+    assert f'href="/events/{both}">River clean-up</a>' in listing
+    # In the page's own language nothing is marked.
+    page = client.get(f"/events/{chinese}?lang=zh").get_data(as_text=True)
+    assert "<h1>湿地观鸟</h1>" in page
+    listing = client.get("/events?lang=zh").get_data(as_text=True)
+    assert f'href="/events/{chinese}">湿地观鸟</a>' in listing

@@ -10,6 +10,7 @@ import yaml
 from flask import current_app
 
 from portal.db import writing
+from portal.i18n import pick_version
 
 
 class ContentError(ValueError):
@@ -97,10 +98,11 @@ def read_page(name: str, locale: str) -> tuple[dict, str, str] | None:
 
     Falls back to the other language when this one is missing; None when neither exists.
     """
-    for lang in [locale] + [x for x in current_app.config["LANGUAGES"] if x != locale]:
-        path = content_path("pages", f"{name}.{lang}.md")
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as fh:
-                meta, body = split_front_matter(fh.read())
-            return meta, body, lang
-    return None
+    found = {lang: path for lang in current_app.config["LANGUAGES"]
+             if os.path.exists(path := content_path("pages", f"{name}.{lang}.md"))}
+    lang, path = pick_version(found, locale)
+    if path is None:
+        return None
+    with open(path, encoding="utf-8") as fh:
+        meta, body = split_front_matter(fh.read())
+    return meta, body, lang

@@ -14,7 +14,7 @@ from portal.db import utcnow, writing
 from portal.events.models import CONFIRMED, PUBLISHED, Event, Signup
 from portal.extensions import db
 from portal.households.models import Household
-from portal.i18n import _
+from portal.i18n import Localized, _, pick
 from portal.rules import RuleError
 from portal.schools.models import Activity, School
 from portal.site import site, zone
@@ -29,8 +29,8 @@ class Target:
     source: str  # "entered" or "live:<metric>"
     unit: str = "count"
 
-    def text(self, locale: str) -> str:
-        return self.label.get(locale) or self.label.get("zh", self.key)
+    def text(self, locale: str | None = None) -> Localized:
+        return pick(self, "label", locale)
 
     @property
     def live(self) -> str | None:
@@ -53,8 +53,8 @@ class Progress:
 
 
 def targets() -> list[Target]:
-    return [Target(t["key"], t["label"], Decimal(str(t["target"])), int(t["year"]),
-                   t["source"], t.get("unit", "count")) for t in site().targets]
+    return [Target(t.key, t.label.model_dump(), t.target, t.year, t.source, t.unit)
+            for t in site().targets]
 
 
 # -- live metrics ---------------------------------------------------------------------------

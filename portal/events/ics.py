@@ -66,8 +66,7 @@ def event_component(event: Event, locale: str) -> VEvent:
     item.add("summary", event.title(locale))
     division = site().division(event.district)
     item.add("location", f"{event.place}, {division.label(locale)}" if division else event.place)
-    text, _lang = event.description(locale)
-    item.add("description", text)
+    item.add("description", event.description(locale))
     item.add("url", event_url(event))
     if event.status == CANCELLED:
         item.add("status", "CANCELLED")

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
+from portal.i18n import Localized, pick
 
 DRAFT, PUBLISHED, CANCELLED = "draft", "published", "cancelled"
 CONFIRMED, WAITLISTED, WITHDRAWN = "confirmed", "waitlisted", "cancelled"
@@ -48,18 +49,11 @@ class Event(db.Model):
         sa.CheckConstraint("capacity >= 1", name="capacity_positive"),
     )
 
-    def title(self, locale: str) -> str:
-        first, second = (self.title_en, self.title_zh) if locale == "en" else (self.title_zh,
-                                                                             self.title_en)
-        return first or second
+    def title(self, locale: str | None = None) -> Localized:
+        return pick(self, "title", locale)
 
-    def description(self, locale: str) -> tuple[str, str]:
-        """(text, language it is in): the reader's language when it exists."""
-        if locale == "en" and self.description_en:
-            return self.description_en, "en"
-        if self.description_zh:
-            return self.description_zh, "zh"
-        return self.description_en, "en"
+    def description(self, locale: str | None = None) -> Localized:
+        return pick(self, "description", locale)
 
 
 class Signup(db.Model):

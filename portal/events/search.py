@@ -15,13 +15,11 @@ def documents(event: Event):
     if event.status != PUBLISHED:
         return
     for lang in ("zh", "en"):
-        title = event.title_en if lang == "en" else event.title_zh
-        text = event.description_en if lang == "en" else event.description_zh
-        if not title and not text:
-            continue
-        body = markup.render(text).striptags()
-        yield search.Document(kind=EVENT, id=str(event.id), lang=lang,
-                              title=title or event.title(lang),
+        title, text = event.title(lang), event.description(lang)
+        if not any(t and not t.fallback for t in (title, text)):
+            continue  # nothing written in this language
+        body = markup.render("" if text.fallback else text).striptags()
+        yield search.Document(kind=EVENT, id=str(event.id), lang=lang, title=title,
                               body=f"{body}\n{event.place}", url=f"/events/{event.id}?lang={lang}",
                               summary=event.place)
 

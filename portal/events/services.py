@@ -347,8 +347,8 @@ def _promote_waiting(event: Event, now: datetime | None = None) -> list[Signup]:
 def hour_rules() -> tuple[list[tuple[int, Decimal]], Decimal]:
     """(rounding steps for the minutes past a full hour, minimum attendance share)."""
     rules = site().service_hours
-    steps = [(int(limit), Decimal(str(value))) for limit, value in rules["rounding"]]
-    return steps, Decimal(str(rules["min_attendance_share"]))
+    steps = [(int(limit), Decimal(str(value))) for limit, value in rules.rounding]
+    return steps, Decimal(str(rules.min_attendance_share))
 
 
 def compute_hours(event: Event, checked_in: datetime, checked_out: datetime) -> Decimal:

@@ -79,10 +79,10 @@ def month():
 @bp.route("/events/<int:event_id>")
 def detail(event_id: int):
     event = _event_or_404(event_id)
-    text, text_lang = event.description(current_locale())
+    text = event.description()
     mine = services.signup_of(g.principal, event.id) if g.principal else None
     return render_template("events/detail.html", event=event, description=markup.render(text),
-                           description_lang=text_lang, counts=services.counts(event.id),
+                           description_lang=text.lang, counts=services.counts(event.id),
                            mine=mine, position=services.position(mine) if mine else None,
                            manage=services.can_manage(g.principal, event),
                            now=datetime.now(zone()),

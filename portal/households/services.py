@@ -36,7 +36,7 @@ from portal.households.models import (
 from portal.i18n import _, _l
 from portal.rules import RuleError
 from portal.schools.services import published_count
-from portal.site import resolve_division, site, zone
+from portal.site import GreenFamily, resolve_division, site, zone
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -258,7 +258,7 @@ def _next_month(month: str) -> str:
 
 def progress(household: Household) -> Progress:
     months = list(household.reports)
-    rate = Decimal(str(site().green_family["min_kept_rate"]))
+    rate = Decimal(str(site().green_family.min_kept_rate))
     streak, expected = 0, None
     for r in reversed(months):
         if expected is not None and _next_month(r.month) != expected:
@@ -279,7 +279,7 @@ class Eligibility:
     pledges: int
     headings: int
     streak: int
-    needed: dict
+    needed: GreenFamily
 
 
 def eligibility(household: Household) -> Eligibility:
@@ -288,8 +288,8 @@ def eligibility(household: Household) -> Eligibility:
     codes = [p.code for p in household.pledges if p.code in actions]
     headings = len({actions[c].heading for c in codes})
     streak = progress(household).streak
-    ok = (len(codes) >= rules["min_pledges"] and headings >= rules["min_headings"]
-          and streak >= rules["months"])
+    ok = (len(codes) >= rules.min_pledges and headings >= rules.min_headings
+          and streak >= rules.months)
     return Eligibility(ok, len(codes), headings, streak, rules)
 
 
@@ -412,7 +412,7 @@ def decide(application_id: int, approve: bool, by: User, reason: str = "") -> Ap
         if approve:
             today = datetime.now(zone()).date()
             household.status, household.named_on = NAMED, today
-            household.review_due = today + timedelta(days=site().green_family["review_after_days"])
+            household.review_due = today + timedelta(days=site().green_family.review_after_days)
             household.rectify_by = None
             household.certificate_code = household.certificate_code or _code(10)
             _history(household, "approved", by, reason)
@@ -434,7 +434,7 @@ def review(household_id: int, action: str, by: User, reason: str = "",
         today = datetime.now(zone()).date()
         if action == "confirm":
             household.status, household.rectify_by = NAMED, None
-            household.review_due = today + timedelta(days=site().green_family["review_after_days"])
+            household.review_due = today + timedelta(days=site().green_family.review_after_days)
         elif action == "rectify":
             if not reason or rectify_by is None or rectify_by <= today:
                 raise RuleError("reason_required", _("Give a reason and a date in the future "

@@ -58,7 +58,7 @@ def mine():
         "households/dashboard.html", household=household, progress=progress,
         chart=charts.bars([(r.month[2:], r.rate) for r in progress.months[-12:]],
                           _("Share of pledges kept per month"), top=1.0,
-                          reference=float(site().green_family["min_kept_rate"]),
+                          reference=float(site().green_family.min_kept_rate),
                           percent_axis=True),
         eligibility=services.eligibility(household), catalogue=catalogue(),
         pledged={p.code for p in household.pledges}, months=services.reportable_months(),

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.i18n import Localized, pick
 
 article_topics = sa.Table(
     "article_topics", db.metadata,
@@ -22,8 +23,8 @@ class Topic(db.Model):
     en: Mapped[str] = mapped_column(sa.String(80))
     position: Mapped[int] = mapped_column(default=0)
 
-    def label(self, locale: str) -> str:
-        return self.en if locale == "en" else self.zh
+    def label(self, locale: str | None = None) -> Localized:
+        return pick(self, locale=locale)
 
 
 class Article(db.Model):
@@ -67,9 +68,8 @@ class Observance(db.Model):
     __table_args__ = (sa.CheckConstraint(sa.column("kind").in_(("fixed", "rule", "announced")),
                                          name="kind_known"),)
 
-    def name(self, locale: str) -> str:
-        return self.en if locale == "en" else self.zh
+    def name(self, locale: str | None = None) -> Localized:
+        return pick(self, locale=locale)
 
-    def text(self, key: str, locale: str) -> str:
-        value = (self.texts or {}).get(key) or {}
-        return value.get(locale) or value.get("zh") or ""
+    def text(self, key: str, locale: str | None = None) -> Localized:
+        return pick((self.texts or {}).get(key) or {}, locale=locale)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from portal import search
 from portal.extensions import db
+from portal.i18n import pick_version
 from portal.learn.content import Plan
 from portal.learn.models import Article, Observance, Topic
 
@@ -95,7 +96,7 @@ def versions(slug: str) -> dict[str, Article]:
 
 def pick(versions_by_lang: dict[str, Article], locale: str) -> Article | None:
     """The version in ``locale``, else whichever exists."""
-    return versions_by_lang.get(locale) or next(iter(versions_by_lang.values()), None)
+    return pick_version(versions_by_lang, locale)[1]
 
 
 def articles_by_slug(locale: str, slugs: list[str] | None = None) -> list[Article]:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
+from portal.i18n import Localized, pick
 
 SCHOOL_TYPES = ("kindergarten", "primary", "middle", "high", "vocational", "university")
 PENDING, VERIFIED, REJECTED = "pending", "verified", "rejected"
@@ -39,8 +40,8 @@ class School(db.Model):
 
     __table_args__ = (sa.CheckConstraint(sa.column("type").in_(SCHOOL_TYPES), name="type_known"),)
 
-    def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" and self.name_en else self.name_zh
+    def name(self, locale: str | None = None) -> Localized:
+        return pick(self, "name", locale)
 
 
 class SchoolEditor(db.Model):

@@ -106,7 +106,7 @@ def test_bad_observances_file_is_reported(make_app, folder):
         encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["content", "sync"])
     assert result.exit_code != 0
-    assert "observances.yaml: 'odd-day': kind must be one of" in result.output
+    assert "observances.yaml: observance 'odd-day': 'kind' must be one of" in result.output
     # …and articles that name the now-missing days are reported too.
     assert "unknown observance 'world-water-day'" in result.output
 

@@ -5,9 +5,9 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app portal
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
-STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup install translations extract-messages update-messages lint bench clean
+.PHONY: run test setup install install-test translations extract-messages update-messages lock \
+	lint bench clean
 
 # The site and the job worker (mail, search index updates, reminders) side by side; Ctrl-C
 # stops both.
@@ -16,7 +16,7 @@ run: setup
 	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install translations
+test: install-test translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Idempotent: migrate, load content, build the search index if it is missing.
@@ -24,17 +24,49 @@ setup: install translations
 	$(FLASK) setup
 	$(FLASK) jobs work --burst --no-schedule
 
-install: $(STAMP)
+# Dependencies come from the lock files in requirements/ (exact versions with hashes, made by
+# `make lock`): runtime.txt for the site, test.txt adds the test tools.  uv installs them (a
+# pinned uv, itself installed into the virtualenv by pip); the project itself is installed
+# editable, without dependencies.
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+UV_PIP := $(UV) pip install --quiet --compile-bytecode --python $(BIN)/python
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+install: $(VENV)/.runtime
+install-test: $(VENV)/.test
 
-translations: install
-	$(BIN)/pybabel compile --statistics -d translations 2>&1 | grep -v '^compiling' || true
-	@test -f translations/zh/LC_MESSAGES/messages.mo
+# The virtualenv without pip of its own (creating one with pip takes seconds): the system's
+# pip puts uv into it, and uv does the rest.
+$(UV):
+	test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(BIN)/python install --quiet --disable-pip-version-check \
+		uv==$(UV_VERSION) 2>&1 | grep -v "^WARNING: Location" || true
+	@test -x $(UV)
+
+$(VENV)/.runtime: requirements/runtime.txt pyproject.toml | $(UV)
+	$(UV_PIP) --require-hashes -r requirements/runtime.txt
+	$(UV_PIP) --no-deps -e .
+	touch $@
+
+$(VENV)/.test: requirements/test.txt $(VENV)/.runtime
+	$(UV_PIP) --require-hashes -r requirements/test.txt
+	touch $@
+
+# Refresh the lock files after changing the dependencies in pyproject.toml (the test lock is
+# kept to the runtime lock's versions).
+lock: | $(UV)
+	$(UV) pip compile --quiet --generate-hashes --python-version 3.11 --upgrade \
+		-o requirements/runtime.txt pyproject.toml
+	$(UV) pip compile --quiet --generate-hashes --python-version 3.11 --extra test \
+		-c requirements/runtime.txt -o requirements/test.txt pyproject.toml
+
+# Compiled only when a catalog changed.
+CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+translations: $(COMPILED)
+
+$(COMPILED) &: $(CATALOGS) | $(VENV)/.runtime
+	$(BIN)/pybabel -q compile -d translations
 
 # For developers: gather new strings into the catalogs, then translate them in the .po files.
 extract-messages: install
@@ -45,10 +77,10 @@ update-messages: extract-messages
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching \
 		--ignore-obsolete
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check .
 
-bench: install translations
+bench: install-test translations
 	$(BIN)/python bench/run.py
 
 clean:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from flask_openapi3 import OpenAPI
 from werkzeug.routing import IntegerConverter
 
 from portal import api, i18n, security
@@ -35,8 +36,11 @@ class DatabaseId(IntegerConverter):
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    app = Flask(
+    # flask-openapi3's Flask: it generates the API's OpenAPI document (portal.api.declare);
+    # its own documentation pages are off (we serve our own, without a CDN).
+    app = OpenAPI(
         __name__,
+        doc_ui=False,
         instance_path=(overrides or {}).get("INSTANCE_PATH") or instance_path_from_env(),
         instance_relative_config=True,
         static_folder=str(ROOT / "static"),

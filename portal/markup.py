@@ -84,6 +84,15 @@ def render(text: str) -> Markup:
     return Markup(sanitise(_converter().convert(_ZERO_WIDTH.sub("", text or ""))))  # noqa: S704
 
 
+def render_inline(text: str) -> Markup:
+    """Like ``render`` for a phrase (a table cell, a caption): without the paragraph around
+    it when the text is one paragraph."""
+    html = sanitise(_converter().convert(_ZERO_WIDTH.sub("", text or "")))
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return Markup(html)  # noqa: S704
+
+
 def render_with_toc(text: str) -> tuple[Markup, list[dict]]:
     """Like ``render``, also returning the table of contents as ``[{id, name, level}]``."""
     md = _converter()

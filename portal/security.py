@@ -149,7 +149,7 @@ ACCESS: dict[str, Rule] = {
     "api.me": SIGNED_IN,
     "api.search_api": PUBLIC,
     "api.observances": PUBLIC,
-    "api.events": PUBLIC,
+    "api.list_events": PUBLIC,
     "api.event": PUBLIC,
     "api.create_event": EVENT_ORGANIZERS,
     "api.signup": SIGNED_IN,

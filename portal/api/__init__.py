@@ -1,13 +1,10 @@
-"""JSON API under /api/v1: bearer tokens only, no cookies, no CSRF, JSON errors."""
+"""JSON API under /api/v1: bearer tokens only, no cookies, no CSRF, JSON errors.  Routes are
+declared in ``views`` with ``declare.operation``; their shapes are the models in ``schemas``."""
 
-from flask import Blueprint
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1", template_folder="templates")
+from portal.api import declare, views  # noqa: F401  (views declares the routes on declare.bp)
+from portal.extensions import csrf
 
 
 def init_app(app) -> None:
-    from portal.api import views  # noqa: F401  (routes)
-    from portal.extensions import csrf
-
-    csrf.exempt(bp)
-    app.register_blueprint(bp)
+    csrf.exempt(declare.bp)
+    declare.init_app(app)

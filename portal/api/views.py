@@ -1,12 +1,33 @@
-from flask import abort, current_app, g, jsonify, request
+"""The routes of /api/v1.  Each is declared once (``portal.api.declare.operation``): its
+input arrives validated as the models in ``portal.api.schemas`` and its answer is built from
+them.  Rule errors of the services become the JSON error shape in ``portal.core.errors``."""
 
-from portal.api import bp
-from portal.core.errors import json_error
-from portal.i18n import _, current_locale
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import abort, current_app, g, jsonify, render_template
+
+from portal import markup
+from portal.api import reference
+from portal.api import schemas as s
+from portal.api.declare import HTML, bp, document, operation, reply
+from portal.events import ics
+from portal.events import services as events
+from portal.events.models import PUBLISHED
+from portal.events.models import Event as EventRecord
+from portal.extensions import db
+from portal.households import services as households
+from portal.i18n import current_locale
+from portal.learn import services as learn
+from portal.learn.observances import occurrence
 from portal.rules import RuleError
-from portal.search import QueryError, search
-from portal.search.views import ERRORS, parse_args
+from portal.schools import services as schools
+from portal.schools.models import Activity as ActivityRecord
+from portal.schools.models import School
+from portal.search import search
 from portal.security import current_principal
+from portal.site import zone
 
 
 @bp.before_request
@@ -16,373 +37,330 @@ def refuse_bad_tokens():
         abort(401)
 
 
-@bp.get("/me")
+@operation("get", "/me", id="me", tag="account", ok={200: (s.Me, "The account")})
 def me():
+    """The account the token belongs to"""
     user = current_principal()
-    return jsonify(email=user.email, display_name=user.display_name, role=user.role,
-                   locale=user.locale or current_app.config["BABEL_DEFAULT_LOCALE"])
+    return reply(s.Me(email=user.email, display_name=user.display_name, role=user.role,
+                      locale=user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]))
 
 
-@bp.get("/search")
-def search_api():
-    try:
-        page = search(**parse_args(request.args, lang_key="lang"))
-    except QueryError as err:
-        return json_error(400, ERRORS[err.code](), code=err.code)
-    return jsonify(query=page.query, total=page.total, page=page.page, pages=page.pages,
-                   results=[{"kind": h.kind, "id": h.id, "title": h.title, "url": h.url,
-                             "snippet": str(h.snippet), "lang": h.lang} for h in page.hits])
+@operation("get", "/search", id="search", tag="search", token=False,
+           ok={200: (s.SearchResults, "A page of results")},
+           errors={400: ("A parameter is not valid: the query is too long, the page is not a "
+                         "number from 1 to 500, or the kind or language is unknown",
+                         "too_long", "bad_page", "bad_kind", "bad_lang")})
+def search_api(query: s.SearchQuery):
+    """Search the library, observance days, events and school posts
+
+    Any text is safe: there is no query syntax.  Chinese and English can be mixed.  An
+    empty query gives no results."""
+    page = search(text=query.q, kind=query.kind, lang=query.lang, page=query.page)
+    return reply(s.SearchResults(
+        query=page.query, total=page.total, page=page.page, pages=page.pages,
+        results=[s.SearchHit(kind=h.kind, id=str(h.id), title=h.title, url=h.url,
+                             snippet=str(h.snippet), lang=h.lang) for h in page.hits]))
 
 
 # -- observances and events --------------------------------------------------------------------
 
-def _iso(value) -> str:
-    from portal.site import zone
+@operation("get", "/observances", id="observances", tag="observances", token=False,
+           ok={200: (s.Observances, "The observance days")},
+           errors={400: ("The year is not a number from 1900 to 2200", "bad_year")})
+def observances(query: s.ObservancesQuery):
+    """Observance days (environment days) in a year
 
-    return value.astimezone(zone()).isoformat()
-
-
-@bp.get("/observances")
-def observances():
-    from datetime import date
-
-    from portal.learn import services as learn
-    from portal.learn.observances import occurrence
-
-    raw = request.args.get("year") or str(date.today().year)
-    if not (raw.isascii() and raw.isdecimal()) or not 1900 <= int(raw) <= 2200:
-        return json_error(400, _("Give a year between 1900 and 2200."), code="bad_year")
-    year, locale = int(raw), current_locale()
-    out = []
+    Each day or week that falls in the year, in the library's order.  Days whose date is
+    not known yet for that year are left out."""
+    year, locale = query.year or date.today().year, current_locale()
+    days = []
     for obs in learn.observances():
         occ = occurrence(obs, year)
         if occ is not None:
-            out.append({"slug": obs.slug, "name": obs.name(locale), "start": occ.start.isoformat(),
-                        "end": occ.end.isoformat(), "kind": obs.kind,
-                        "provisional": occ.provisional})
-    return jsonify(out)
+            days.append(s.Observance(slug=obs.slug, name=obs.name(locale), start=occ.start,
+                                     end=occ.end, kind=obs.kind, provisional=occ.provisional))
+    return reply(s.Observances(days))
 
 
-def _event_json(event) -> dict:
-    from portal.events import ics
-    from portal.events.services import counts
-
-    taken = counts(event.id)
-    return {"id": event.id, "title": event.title(current_locale()),
-            "starts_at": _iso(event.starts_at), "ends_at": _iso(event.ends_at),
-            "place": event.place, "district": event.district, "capacity": event.capacity,
-            "confirmed": taken["confirmed"], "waitlisted": taken["waitlisted"],
-            "seats_left": max(0, event.capacity - taken["confirmed"]),
-            "status": event.status, "url": ics.event_url(event)}
+def _event(event: EventRecord) -> s.Event:
+    taken = events.counts(event.id)
+    return s.Event(id=event.id, title=event.title(current_locale()),
+                   starts_at=event.starts_at.astimezone(zone()),
+                   ends_at=event.ends_at.astimezone(zone()), place=event.place,
+                   district=event.district, capacity=event.capacity,
+                   confirmed=taken["confirmed"], waitlisted=taken["waitlisted"],
+                   seats_left=max(0, event.capacity - taken["confirmed"]),
+                   status=event.status, url=ics.event_url(event))
 
 
-def _parse_day(name: str):
-    from datetime import date, datetime
-
-    from portal.site import zone
-
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        abort(400)
-    if not 1900 <= day.year <= 2200:
-        abort(400)
-    return datetime.combine(day, datetime.min.time(), zone())
+def _day_start(day: date | None) -> datetime | None:
+    return None if day is None else datetime.combine(day, datetime.min.time(), zone())
 
 
-@bp.get("/events")
-def events():
-    from datetime import timedelta
+@operation("get", "/events", id="listEvents", tag="events", token=False,
+           ok={200: (s.Events, "The events")})
+def list_events(query: s.EventsQuery):
+    """Published events, soonest first
 
-    from portal.events.services import published_between
-
-    start, end = _parse_day("from"), _parse_day("to")
+    Events that overlap the days given (site time); either end may be left open.
+    Cancelled events are not listed."""
+    start, end = _day_start(query.from_), _day_start(query.to)
     if end is not None:
         end += timedelta(days=1)  # "to" is inclusive
-    return jsonify([_event_json(e) for e in published_between(start, end)])
+    return reply(s.Events([_event(e) for e in events.published_between(start, end)]))
 
 
-def _published_or_404(event_id: int):
-    from portal.events.models import PUBLISHED, Event
-    from portal.extensions import db
-
-    event = db.session.get(Event, event_id)
-    if event is None or (event.status not in (PUBLISHED, "cancelled")):
+def _published_or_404(event_id: int) -> EventRecord:
+    event = db.session.get(EventRecord, event_id)
+    if event is None or event.status not in (PUBLISHED, "cancelled"):
         abort(404)
     return event
 
 
-@bp.get("/events/<int:event_id>")
-def event(event_id: int):
-    return jsonify(_event_json(_published_or_404(event_id)))
+@operation("get", "/events/<int:event_id>", id="getEvent", tag="events", token=False,
+           ok={200: (s.Event, "The event")},
+           errors={404: ("No such published (or cancelled) event", "not_found")})
+def event(path: s.EventPath, query: s.LangQuery):
+    """One event
+
+    Published and cancelled events; drafts are not found."""
+    return reply(_event(_published_or_404(path.event_id)))
 
 
-def _parse_when(value, name: str, errors: dict):
-    from datetime import datetime
-
-    from portal.site import zone
-
-    if value in (None, ""):
-        return None
-    try:
-        when = datetime.fromisoformat(str(value))
-    except ValueError:
-        errors[name] = _("Use ISO 8601, e.g. 2027-06-05T09:00:00+08:00.")
-        return None
-    return when.replace(tzinfo=zone()) if when.tzinfo is None else when
-
-
-@bp.post("/events")
-def create_event():
-    from portal.events import services
-
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return json_error(400, _("Send a JSON object."), code="bad_json")
-    errors: dict[str, str] = {}
-
-    def text(name, limit=2000):
-        value = body.get(name, "")
-        if value is None:
-            return ""
-        if not isinstance(value, str):
-            errors[name] = _("Must be text.")
-            return ""
-        return value[:limit]
-
-    def integer(name):
-        value = body.get(name)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            errors[name] = _("Must be a whole number.")
-            return None
+def _when(value: datetime | None) -> datetime | None:
+    """A time without an offset is in the site's time zone."""
+    if value is None or value.tzinfo is not None:
         return value
+    return value.replace(tzinfo=zone())
 
-    title = text("title", 200)
-    data = services.EventInput(
-        title_zh=text("title_zh", 200) or title, title_en=text("title_en", 200),
-        description_zh=text("description", 20000) or text("description_zh", 20000),
-        description_en=text("description_en", 20000),
-        starts_at=_parse_when(body.get("starts_at"), "starts_at", errors),
-        ends_at=_parse_when(body.get("ends_at"), "ends_at", errors),
-        signup_deadline=_parse_when(body.get("signup_deadline"), "signup_deadline", errors),
-        place=text("place", 200), district=text("district", 64),
-        capacity=integer("capacity"), observance_slug=text("observance", 64) or None,
-        min_age=integer("min_age"), notes=text("notes"), errors=dict(errors))
+
+@operation("post", "/events", id="createEvent", tag="events", roles=True,
+           ok={201: (s.Event, "The event, created and published")},
+           errors={422: ("Some fields are not valid; `error.fields` names them (`title`, "
+                         "`starts_at`, `ends_at`, `signup_deadline`, `place`, `district`, "
+                         "`capacity`, `min_age`, `observance_slug`, …)", "invalid")})
+def create_event(body: s.EventInput):
+    """Create and publish an event
+
+    For city staff (organizer, admin) and verified schools' editors (role school)."""
+    data = events.EventInput(
+        title_zh=body.title_zh or body.title or "", title_en=body.title_en or "",
+        description_zh=body.description or body.description_zh or "",
+        description_en=body.description_en or "",
+        starts_at=_when(body.starts_at), ends_at=_when(body.ends_at),
+        signup_deadline=_when(body.signup_deadline), place=body.place,
+        district=body.district, capacity=body.capacity,
+        observance_slug=body.observance or None, min_age=body.min_age, notes=body.notes or "")
     try:
-        created = services.create_event(current_principal(), data, publish=True)
+        created = events.create_event(current_principal(), data, publish=True)
     except RuleError as err:  # the API calls the Chinese title plain "title"
         err.fields = {k.replace("title_zh", "title"): v for k, v in err.fields.items()}
         raise
-    return jsonify(_event_json(created)), 201
+    return reply(_event(created), 201)
 
 
-@bp.post("/events/<int:event_id>/signup")
-def signup(event_id: int):
-    from portal.events import services
+@operation("post", "/events/<int:event_id>/signup", id="signUp", tag="events",
+           ok={200: (s.Signup, "Already signed up: unchanged"), 201: (s.Signup, "Signed up")},
+           errors={404: ("No such published event", "not_found"),
+                   409: ("The event is cancelled or its sign-ups have closed", "cancelled",
+                         "closed")})
+def signup(path: s.EventPath):
+    """Sign up for an event
 
-    result = services.sign_up(current_principal(), event_id)
-    body = {"status": result.status}
+    A place while places remain and nobody waits, else a place on the waiting list.
+    Signing up again changes nothing (200)."""
+    result = events.sign_up(current_principal(), path.event_id)
+    answer = s.Signup(status=result.status)
     if result.position is not None:
-        body["position"] = result.position
-    return jsonify(body), 201 if result.changed else 200
+        answer.position = result.position
+    return reply(answer, 201 if result.changed else 200)
 
 
-@bp.delete("/events/<int:event_id>/signup")
-def cancel_signup(event_id: int):
-    from portal.events import services
+@operation("delete", "/events/<int:event_id>/signup", id="cancelSignup", tag="events",
+           ok={200: (s.SignupCancelled, "Cancelled")},
+           errors={404: ("No such event", "not_found"),
+                   409: ("Not signed up, or the event has started", "not_signed_up",
+                         "started")})
+def cancel_signup(path: s.EventPath):
+    """Give up a place (or a place on the waiting list)
 
-    services.cancel_signup(current_principal(), event_id)
-    return jsonify({"status": "cancelled"})
+    The first person waiting moves up."""
+    events.cancel_signup(current_principal(), path.event_id)
+    return reply(s.SignupCancelled(status="cancelled"))
 
 
 # -- households ------------------------------------------------------------------------------
 
-def _household_json(household) -> dict:
-    from portal.households import services as hh
+def _report(row) -> s.MonthlyReport:
+    return s.MonthlyReport(month=row.month, kept=row.kept, kept_rate=round(row.rate, 3))
 
-    progress = hh.progress(household)
-    return {"id": household.id, "name": household.name, "district": household.district,
-            "members": household.members_count, "status": household.status,
-            "pledges": [p.code for p in household.pledges],
-            "reports": [{"month": r.month, "kept": r.kept, "kept_rate": round(r.rate, 3)}
-                        for r in household.reports],
-            "streak": progress.streak, "estimated_co2_kg": float(progress.savings_kg)}
+
+def _household(household) -> s.Household:
+    progress = households.progress(household)
+    return s.Household(
+        id=household.id, name=household.name, district=household.district,
+        members=household.members_count, status=household.status,
+        pledges=[p.code for p in household.pledges],
+        reports=[_report(r) for r in household.reports], streak=progress.streak,
+        estimated_co2_kg=float(progress.savings_kg))
 
 
 def _my_household():
-    from portal.households import services as hh
-
-    household = hh.household_of(current_principal())
+    household = households.household_of(current_principal())
     if household is None:
         abort(404)
     return household
 
 
-@bp.get("/stats")
+HOUSEHOLD_404 = ("The caller does not belong to a household", "not_found")
+
+
+@operation("get", "/stats", id="stats", tag="households", token=False,
+           ok={200: (s.Stats, "The figures")})
 def stats():
-    from portal.households import services as hh
+    """City-wide figures"""
+    return reply(s.Stats(**households.stats()))
 
-    return jsonify(hh.stats())
 
-
-@bp.get("/household")
+@operation("get", "/household", id="getHousehold", tag="households",
+           ok={200: (s.Household, "The household")}, errors={404: HOUSEHOLD_404})
 def household():
-    return jsonify(_household_json(_my_household()))
+    """The caller's household"""
+    return reply(_household(_my_household()))
 
 
-@bp.post("/household")
-def create_household():
-    from portal.households import services as hh
-
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return json_error(400, _("Send a JSON object."), code="bad_json")
-    members = body.get("members", 1)
-    if isinstance(members, bool) or not isinstance(members, int):
-        members = None
-    data = hh.HouseholdInput(name=str(body.get("name") or ""),
-                             district=str(body.get("district") or ""),
-                             town=str(body.get("town") or ""), members=members,
-                             phone=body.get("phone") if isinstance(body.get("phone"), str)
-                             else None)
-    created = hh.register(current_principal(), data)
-    return jsonify(_household_json(created)), 201
+@operation("post", "/household", id="createHousehold", tag="households",
+           ok={201: (s.Household, "The household")},
+           errors={409: ("The caller already belongs to a household", "exists"),
+                   422: ("Some fields are not valid; `error.fields` names them (`name`, "
+                         "`district`, `members`, `town`, `phone`)", "invalid")})
+def create_household(body: s.HouseholdInput):
+    """Register a household (the caller becomes its owner)"""
+    created = households.register(current_principal(), households.HouseholdInput(
+        name=body.name, district=body.district, town=body.town, members=body.members,
+        phone=body.phone))
+    return reply(_household(created), 201)
 
 
-@bp.put("/household/pledges")
-def household_pledges():
-    from portal.households import services as hh
-
+@operation("put", "/household/pledges", id="setPledges", tag="households",
+           ok={200: (s.Household, "The household")},
+           errors={404: HOUSEHOLD_404,
+                   422: ("The body is not `{\"codes\": [strings]}` (`invalid`), or names "
+                         "unknown pledges (`unknown_pledge`, `error.fields.codes`)",
+                         "invalid", "unknown_pledge")})
+def household_pledges(body: s.PledgesInput):
+    """Replace the household's pledges"""
     household = _my_household()
-    body = request.get_json(silent=True)
-    codes = body.get("codes") if isinstance(body, dict) else None
-    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-        return json_error(422, _("Send {\"codes\": [...]}."), code="invalid")
-    hh.set_pledges(household, codes)
-    return jsonify(_household_json(household))
+    households.set_pledges(household, body.codes)
+    return reply(_household(household))
 
 
-@bp.post("/household/reports")
-def household_report():
-    from portal.households import services as hh
+@operation("post", "/household/reports", id="reportMonth", tag="households",
+           ok={201: (s.MonthlyReport, "The month's report")},
+           errors={404: HOUSEHOLD_404,
+                   409: ("The household has no pledges yet", "no_pledges"),
+                   422: ("`kept` is not a list of strings or the month is not YYYY-MM "
+                         "(`invalid`), the month is not open (`month_not_open`), or a kept "
+                         "code is not pledged (`not_pledged`)",
+                         "invalid", "bad_month", "month_not_open", "not_pledged")})
+def household_report(body: s.ReportInput):
+    """Report which pledges the household kept in a month
 
+    The current and the previous month (site time) can be reported; reporting a month
+    again replaces the report."""
     household = _my_household()
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return json_error(400, _("Send a JSON object."), code="bad_json")
-    kept = body.get("kept", [])
-    if not isinstance(kept, list) or not all(isinstance(c, str) for c in kept):
-        return json_error(422, _("Send {\"month\": \"YYYY-MM\", \"kept\": [...]}."),
-                          code="invalid")
-    row = hh.report(household, str(body.get("month") or ""), kept)
-    return jsonify({"month": row.month, "kept": row.kept, "kept_rate": round(row.rate, 3)}), 201
+    return reply(_report(households.report(household, body.month, body.kept)), 201)
 
 
 # -- school activities -------------------------------------------------------------------------
 
-def _activity_json(post) -> dict:
-    from portal import markup
-
-    return {"id": post.id, "school": post.school.slug, "title": post.title or post.draft_title,
-            "html": str(markup.render(post.body if post.public else post.draft_body)),
-            "activity_date": (post.activity_date or post.draft_date).isoformat()
-            if (post.activity_date or post.draft_date) else None,
-            "status": post.status, "url": f"/activities/{post.id}"}
+def _activity(post) -> s.Activity:
+    when = post.activity_date or post.draft_date
+    return s.Activity(id=post.id, school=post.school.slug, title=post.title or post.draft_title,
+                      html=str(markup.render(post.body if post.public else post.draft_body)),
+                      activity_date=when, status=post.status, url=f"/activities/{post.id}")
 
 
-@bp.post("/schools/<slug>/activities")
-def create_activity(slug: str):
-    from datetime import date
+ACTIVITY_404 = ("No such post", "not_found")
 
-    from portal.extensions import db
-    from portal.schools import services as schools
-    from portal.schools.models import School
 
-    school = db.session.scalar(db.select(School).where(School.slug == slug))
+@operation("post", "/schools/<slug>/activities", id="createActivity", tag="schools",
+           ok={201: (s.ActivitySubmitted, "Saved and submitted for review")},
+           errors={403: ("The caller is not an editor of this (verified) school",
+                         "forbidden"),
+                   404: ("No such school", "not_found"),
+                   422: ("Some fields are not valid; `error.fields` names them (`title`, "
+                         "`body`, `activity_date`, `topics`)", "invalid")})
+def create_activity(path: s.SchoolPath, body: s.ActivityInput):
+    """Post a school activity for review
+
+    For editors of a verified school.  The post is saved and submitted for review by city
+    staff at once.  **Posting via the API is the editor's confirmation that no pupil can be
+    identified without a guardian's consent** (the confirmation the web form asks for)."""
+    school = db.session.scalar(db.select(School).where(School.slug == path.slug))
     if school is None:
         abort(404)
     user = current_principal()
     if not schools.is_editor(user, school):
-        return json_error(403, _("You are not an editor of this school."), code="forbidden")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return json_error(400, _("Send a JSON object."), code="bad_json")
-    try:
-        when = date.fromisoformat(str(body.get("activity_date") or ""))
-    except ValueError:
-        when = None
-    topics = body.get("topics") or []
-    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-        topics = ["?"]
+        abort(403)
     post = schools.save_activity(user, school, schools.ActivityInput(
-        str(body.get("title") or ""), str(body.get("body") or ""), when, topics))
+        body.title, body.body, body.activity_date, body.topics))
     # Posting through the API is the editor's confirmation that no pupil can be identified
-    # without a guardian's consent (documented in the API description).
+    # without a guardian's consent (documented above).
     post = schools.submit(user, post.id, consent=True)
-    return jsonify({"id": post.id, "status": "submitted"}), 201
+    return reply(s.ActivitySubmitted(id=post.id, status="submitted"), 201)
 
 
-@bp.get("/activities/<int:activity_id>")
-def get_activity(activity_id: int):
-    from portal.extensions import db
-    from portal.schools import services as schools
-    from portal.schools.models import Activity
+@operation("get", "/activities/<int:activity_id>", id="getActivity", tag="schools",
+           token=False, ok={200: (s.Activity, "The post")}, errors={404: ACTIVITY_404})
+def get_activity(path: s.ActivityPath):
+    """One activity post
 
-    post = db.session.get(Activity, activity_id)
+    Published posts for everyone; others for the school's editors and city staff only (not
+    found for anyone else)."""
+    post = db.session.get(ActivityRecord, path.activity_id)
     if post is None or not schools.can_view(current_principal(), post):
         abort(404)
-    return jsonify(_activity_json(post))
+    return reply(_activity(post))
 
 
-def _moderate(activity_id: int, approve: bool):
-    from portal.schools import services as schools
-
-    body = request.get_json(silent=True) or {}
-    reason = body.get("reason", "") if isinstance(body, dict) else ""
-    if approve:
-        post = schools.approve(activity_id, current_principal())
-    else:
-        post = schools.reject(activity_id, current_principal(), str(reason or ""))
-    return jsonify(_activity_json(post))
+@operation("post", "/activities/<int:activity_id>/approve", id="approveActivity",
+           tag="schools", roles=True, ok={200: (s.Activity, "The post, published")},
+           errors={404: ACTIVITY_404,
+                   409: ("Nothing is waiting for review in this post", "not_submitted")})
+def approve_activity(path: s.ActivityPath):
+    """Publish the version waiting for review (city staff)"""
+    return reply(_activity(schools.approve(path.activity_id, current_principal())))
 
 
-@bp.post("/activities/<int:activity_id>/approve")
-def approve_activity(activity_id: int):
-    return _moderate(activity_id, True)
-
-
-@bp.post("/activities/<int:activity_id>/reject")
-def reject_activity(activity_id: int):
-    return _moderate(activity_id, False)
+@operation("post", "/activities/<int:activity_id>/reject", id="rejectActivity",
+           tag="schools", roles=True, ok={200: (s.Activity, "The post")},
+           errors={404: ACTIVITY_404,
+                   409: ("Nothing is waiting for review in this post", "not_submitted"),
+                   422: ("No reason was given (`error.fields.reason`)", "invalid",
+                         "reason_required")})
+def reject_activity(path: s.ActivityPath, body: s.RejectInput):
+    """Send the version waiting for review back to the school (city staff)"""
+    post = schools.reject(path.activity_id, current_principal(), body.reason)
+    return reply(_activity(post))
 
 
 # -- the API described ---------------------------------------------------------------------------
 
-# The blueprint is declared without a template folder; its one page (the docs) lives in
-# portal/api/templates/api/.  Set before any template is looked up (Flask reads it lazily).
-
-
-@bp.get("/openapi.json")
+@operation("get", "/openapi.json", id="openapi", tag="meta", token=False,
+           ok={200: (s.Document, "The OpenAPI document")})
 def openapi():
-    from portal.api.openapi import spec
+    """This description (OpenAPI 3.1)"""
+    return jsonify(document())
 
-    return jsonify(spec())
 
-
-@bp.get("/docs")
+@operation("get", "/docs", id="docs", tag="meta", token=False,
+           ok={200: (HTML, "An HTML page")})
 def docs():
-    from flask import render_template
-
-    from portal.api import openapi as described
-
-    document = described.spec()
-    schemas = described.schema_reference(document)
-    return render_template("api/docs.html", info=document["info"], version=document["openapi"],
-                           intro=described.paragraphs(document["info"]["description"]),
-                           operations=described.reference(document), schemas=schemas,
-                           schema_names={s["name"] for s in schemas})
+    """This description as a web page"""
+    doc = document()
+    found = reference.schemas(doc)
+    return render_template("api/docs.html", info=doc["info"], version=doc["openapi"],
+                           intro=markup.render(doc["info"]["description"]),
+                           operations=reference.operations(doc), schemas=found,
+                           schema_names={item["name"] for item in found})

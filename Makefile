@@ -19,10 +19,10 @@ run: setup
 test: install-test translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Idempotent: migrate, load content, build the search index if it is missing.
+# Idempotent: migrate, load content, build the search index if it is missing, run the jobs
+# that are due.
 setup: install translations
 	$(FLASK) setup
-	$(FLASK) jobs work --burst --no-schedule
 
 # Dependencies come from the lock files in requirements/ (exact versions with hashes, made by
 # `make lock`): runtime.txt for the site, test.txt adds the test tools.  uv installs them (a
@@ -43,13 +43,17 @@ $(UV):
 		uv==$(UV_VERSION) 2>&1 | grep -v "^WARNING: Location" || true
 	@test -x $(UV)
 
+# From uv's cache first (no index requests: the lock already says what to install), from
+# the index when something is not cached yet.
 $(VENV)/.runtime: requirements/runtime.txt pyproject.toml | $(UV)
-	$(UV_PIP) --require-hashes -r requirements/runtime.txt
-	$(UV_PIP) --no-deps -e .
+	$(UV_PIP) --offline --require-hashes -r requirements/runtime.txt 2>/dev/null \
+		|| $(UV_PIP) --require-hashes -r requirements/runtime.txt
+	$(UV_PIP) --offline --no-deps -e . 2>/dev/null || $(UV_PIP) --no-deps -e .
 	touch $@
 
 $(VENV)/.test: requirements/test.txt $(VENV)/.runtime
-	$(UV_PIP) --require-hashes -r requirements/test.txt
+	$(UV_PIP) --offline --require-hashes -r requirements/test.txt 2>/dev/null \
+		|| $(UV_PIP) --require-hashes -r requirements/test.txt
 	touch $@
 
 # Refresh the lock files after changing the dependencies in pyproject.toml (the test lock is

@@ -9,6 +9,7 @@ from flask_migrate import upgrade
 
 from portal import search
 from portal.core import content
+from portal.jobs import services as jobs
 
 content_cli = AppGroup("content", help="Content files (content/).")
 
@@ -34,11 +35,15 @@ def sync():
 
 
 @click.command("setup")
+@click.option("--no-jobs", is_flag=True, help="Leave the jobs that are due to the worker.")
 @with_appcontext
-def setup():
-    """Migrate the database, load content and build the search index if it is missing."""
+def setup(no_jobs):
+    """Migrate the database, load content, build the search index if it is missing and run
+    the jobs that are due (the index updates of what the sync changed)."""
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("database: migrated to the latest revision")
     _sync_or_fail()
     built = search.ensure_index()
     click.echo("search index: built" if built else "search index: present")
+    if not no_jobs:
+        click.echo(f"jobs run: {jobs.work(burst=True, schedule=False, log=click.echo)}")

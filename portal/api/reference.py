@@ -4,6 +4,7 @@ Markdown, rendered by ``portal.markup``."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from portal.api.declare import TOKEN
@@ -87,6 +88,12 @@ def _fields(doc: dict, schema: dict | None) -> list[dict]:
             for name, sub in schema.get("properties", {}).items()]
 
 
+def _example(doc: dict, schema: dict | None) -> str:
+    """The schema's first example as indented JSON ("" when it has none)."""
+    examples = _resolve(doc, schema or {}).get("examples") or []
+    return json.dumps(examples[0], ensure_ascii=False, indent=2) if examples else ""
+
+
 def operations(doc: dict) -> list[dict]:
     """One entry per operation, in path order."""
     out = []
@@ -116,6 +123,7 @@ def operations(doc: dict) -> list[dict]:
                 "token": "required" if op.get("security") == TOKEN else "optional",
                 "parameters": params,
                 "body": {"type": type_label(body_schema),
+                         "example": _example(doc, body_schema),
                          "description": render_inline(
                              _resolve(doc, body_schema).get("description", "")),
                          "fields": _fields(doc, body_schema)} if body else None,

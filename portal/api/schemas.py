@@ -311,9 +311,14 @@ class EventInput(Shape):
     """Creates and publishes an event.  A title in at least one language is needed (`title`
     is the Chinese one).  Optional fields may be `null` (the same as absent)."""
 
-    model_config = ConfigDict(json_schema_extra={"anyOf": [
-        {"required": [name], "properties": {name: {"type": "string", "pattern": r"\S"}}}
-        for name in ("title", "title_zh", "title_en")]})
+    model_config = ConfigDict(json_schema_extra={
+        "anyOf": [{"required": [name], "properties": {name: {"type": "string", "pattern": r"\S"}}}
+                  for name in ("title", "title_zh", "title_en")],
+        "examples": [{"title": "南湖湿地观鸟", "title_en": "Bird watching at South Lake",
+                      "starts_at": "2027-06-05T09:00:00+08:00",
+                      "ends_at": "2027-06-05T11:30:00+08:00", "place": "南湖湿地公园东门",
+                      "district": "nanhu", "capacity": 30, "observance": "world-environment-day",
+                      "min_age": 8}]})
 
     title: str | None = Field(None, max_length=200, description="Chinese title.")
     title_zh: str | None = Field(None, max_length=200,
@@ -342,6 +347,9 @@ class EventInput(Shape):
 
 
 class HouseholdInput(Shape):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"name": "王家", "district": "南湖区", "town": "建设街道", "members": 3}]})
+
     name: NonBlank = Field(min_length=1, max_length=40, description="e.g. 王家")
     district: str = Field(description="A district's code or its name in either language.",
                           json_schema_extra=configured("district_names"))
@@ -364,6 +372,10 @@ class ReportInput(Shape):
 
 
 class ActivityInput(Shape):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"title": "世界水日：我们测了河水", "body": "四年级的同学在老师带领下……",
+         "activity_date": "2027-03-22", "topics": ["water"]}]})
+
     title: NonBlank = Field(min_length=1, max_length=200)
     body: NonBlank = Field(min_length=1, max_length=20000, description="Markdown.")
     activity_date: IsoDate

@@ -278,6 +278,7 @@ def test_docs_page_lists_every_operation(app, lang):
         assert f'id="op-{op["operationId"]}"' in html
         assert op["summary"].replace("'", "&#39;") in html
     assert "without a guardian's consent</strong>" in html  # its Markdown, rendered
+    assert "南湖湿地公园东门" in html  # a body's example, from its model
     with app.test_request_context(f"/api/v1/docs?lang={lang}"):
         from portal.i18n import _
 

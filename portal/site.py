@@ -5,6 +5,7 @@ Nothing city-specific lives in Python; this module reads it from the content fol
 
 from __future__ import annotations
 
+import logging
 import os
 from decimal import Decimal
 from functools import lru_cache
@@ -99,17 +100,43 @@ class Site(ContentModel):
         return next((d for d in self.divisions if d.code == code), None)
 
 
+_last_good: dict[str, Site] = {}  # by content folder: what to serve while the file is broken
+
+
 def load_site(content_dir: str) -> Site:
-    return _load(content_dir, os.path.getmtime(os.path.join(content_dir, FILE)))
+    """The site file as it is now; while an edit has broken it, the last version that loaded
+    (the problems are logged and ``/healthz`` reports them).  Raises only when it never
+    loaded."""
+    found, problems = _load(content_dir, _mtime(content_dir))
+    if found is not None:
+        _last_good[content_dir] = found
+        return found
+    if content_dir not in _last_good:
+        raise ContentProblems(problems)
+    return _last_good[content_dir]
+
+
+def site_problems(content_dir: str) -> list:
+    """What is wrong with the site file now (empty when it loads)."""
+    return _load(content_dir, _mtime(content_dir))[1]
+
+
+def _mtime(content_dir: str) -> float:
+    try:
+        return os.path.getmtime(os.path.join(content_dir, FILE))
+    except OSError:
+        return -1.0  # missing: read_yaml says so
 
 
 @lru_cache(maxsize=8)
-def _load(content_dir: str, mtime: float) -> Site:
+def _load(content_dir: str, mtime: float) -> tuple[Site | None, list]:
+    """Read once per version of the file (a broken version too: it is not re-read on every
+    request)."""
     raw, problems = read_yaml(content_dir, FILE)
     found, problems = (None, problems) if problems else check(Site, raw, FILE)
     if problems:
-        raise ContentProblems(problems)
-    return found
+        logging.getLogger(__name__).error("%s: %s", FILE, "; ".join(map(str, problems)))
+    return found, problems
 
 
 def site() -> Site:

@@ -104,8 +104,8 @@ def test_403_page_is_localised(app, client):
 def test_healthz_reports_each_part(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "search": "ok",
-                             "warnings": {"dead_jobs": 0}}
+    assert response.json == {"status": "ok", "database": "ok", "search": "ok", "content": "ok",
+                             "warnings": {"dead_jobs": 0, "overdue_jobs": 0}}
 
 
 def test_healthz_names_a_missing_search_index(app, client):
@@ -113,7 +113,7 @@ def test_healthz_names_a_missing_search_index(app, client):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json == {"status": "error", "database": "ok", "search": "error",
-                             "warnings": {"dead_jobs": 0}}
+                             "content": "ok", "warnings": {"dead_jobs": 0, "overdue_jobs": 0}}
 
 
 def test_healthz_names_an_unusable_database(app, make_app, tmp_path):
@@ -123,7 +123,61 @@ def test_healthz_names_an_unusable_database(app, make_app, tmp_path):
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json == {"status": "error", "database": "error", "search": "ok",
-                             "warnings": {}}  # the queue lives in the database
+                             "content": "ok", "warnings": {}}  # the queue lives in the database
+
+
+def test_healthz_says_when_searching_fails_though_the_index_opens(app, monkeypatch):
+    from portal.search import query
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("segment unreadable")
+
+    monkeypatch.setattr(query, "search", broken)
+    monkeypatch.setattr("portal.search.search", broken)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.json["search"] == "error"
+
+
+def test_a_broken_content_file_keeps_the_last_good_content_and_health_says_so(make_app,
+                                                                             tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(os.path.join(os.path.dirname(__file__), "..", "content"), content)
+    app = make_app(CONTENT_DIR=str(content))
+    client = app.test_client()
+    assert client.get("/?lang=zh").status_code == 200
+    assert client.get("/privacy?lang=zh").status_code == 200
+    good_privacy = client.get("/privacy?lang=zh").get_data(as_text=True)
+
+    site_file, page = content / "site.yaml", content / "pages" / "privacy.zh.md"
+    saved_site, saved_page = site_file.read_text(), page.read_text()
+    site_file.write_text("name: [unclosed\n")
+    page.write_text("---\ntitle: [unclosed\n---\n正文\n")
+    for path in (site_file, page):
+        os.utime(path, (os.path.getmtime(path) + 5,) * 2)  # a new version, whatever the clock
+
+    assert client.get("/?lang=zh").status_code == 200  # the last good site file serves
+    assert client.get("/privacy?lang=zh").get_data(as_text=True) == good_privacy
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.json["content"] == "error"
+
+    site_file.write_text(saved_site)
+    page.write_text(saved_page)
+    for path in (site_file, page):
+        os.utime(path, (os.path.getmtime(path) + 10,) * 2)
+    assert client.get("/healthz").json["content"] == "ok"
+
+
+def test_healthz_warns_of_jobs_long_overdue(app):
+    from datetime import timedelta
+
+    from portal.db import utcnow, writing
+    from portal.jobs import services as jobs
+
+    with app.app_context():
+        with writing():
+            jobs.enqueue("jobs.prune", {}, due_at=utcnow() - timedelta(hours=1))
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200 and response.json["warnings"]["overdue_jobs"] == 1
 
 
 def _read(path) -> str:

@@ -103,6 +103,30 @@ def read_page(name: str, locale: str) -> tuple[dict, str, str] | None:
     lang, path = pick_version(found, locale)
     if path is None:
         return None
-    with open(path, encoding="utf-8") as fh:
-        meta, body = split_front_matter(fh.read())
+    try:
+        with open(path, encoding="utf-8") as fh:
+            meta, body = split_front_matter(fh.read())
+    except (OSError, UnicodeDecodeError, ContentError) as err:
+        # An edit broke the file: keep serving the last version that read (health says so).
+        current_app.logger.error("content page %s: %s", path, err)
+        last = _last_good_pages.get(path)
+        return None if last is None else (*last, lang)
+    _last_good_pages[path] = (meta, body)
     return meta, body, lang
+
+
+_last_good_pages: dict[str, tuple[dict, str]] = {}
+
+
+def page_problems() -> list[Problem]:
+    """The pages in ``content/pages/`` that do not read (for ``/healthz``)."""
+    folder = content_path("pages")
+    problems = []
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        if name.endswith(".md"):
+            try:
+                with open(os.path.join(folder, name), encoding="utf-8") as fh:
+                    split_front_matter(fh.read())
+            except (OSError, UnicodeDecodeError, ContentError) as err:
+                problems.append(Problem(f"pages/{name}", str(err)))
+    return problems

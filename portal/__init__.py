@@ -27,6 +27,14 @@ from portal.schools.views import init_app as init_schools
 from portal.search.views import init_app as init_search
 from portal.site import load_site
 
+#: Templates that are XML or HTML and so are autoescaped: Flask's list (``.html``, ``.htm``,
+#: ``.xml``, ``.xhtml``, ``.svg``) plus feeds. Only plain-text mail (``.txt``) is not.
+AUTOESCAPED = (".html", ".htm", ".xml", ".xhtml", ".svg", ".atom", ".rss")
+
+
+def autoescape(template_name: str | None) -> bool:
+    return template_name is None or template_name.endswith(AUTOESCAPED)
+
 
 class DatabaseId(IntegerConverter):
     """At most 9 digits: always within a 32-bit database integer (PostgreSQL's ``integer``),
@@ -61,6 +69,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
+    app.jinja_env.autoescape = autoescape  # Flask's own choice leaves out .atom feeds
     with app.app_context():
         for engine in database.engines.values():
             if engine.dialect.name == "sqlite":

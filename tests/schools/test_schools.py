@@ -281,6 +281,51 @@ def test_directory_school_page_and_atom_feed(library, people, school):
     assert [e.find("a:title", ns).text for e in root.findall("a:entry", ns)] == ["湿地观鸟"]
 
 
+ATOM = "{http://www.w3.org/2005/Atom}"
+ATOM_TAGS = {f"{ATOM}{t}" for t in ("feed", "title", "id", "link", "updated", "entry",
+                                      "content")}
+
+
+def test_every_feed_is_well_formed_xml_and_escapes_names_and_posts(library, people):
+    """Issue 12, item 3: a hostile school name and HTML from a post come out as text, the
+    content is escaped ``type="html"``, and every XML feed the site serves parses."""
+    hostile = "<img src=x onerror=alert(1)>"
+    with library.app_context():
+        s = sc.apply_school(_user(library, people["teacher"]), sc.SchoolInput(
+            hostile, "Hostile Primary", "nanhu", "primary", "南湖路1号", "李老师"))
+        sc.verify_school(s.id, _user(library, people["admin"]))
+        slug, school_id = s.slug, s.id
+    _post(library, people, school_id, title="<b>观鸟</b> & 白鹭",
+          body="第一行  \n第二行\n\n<script>alert(1)</script> **粗体**")
+    feeds = [r for r in library.url_map.iter_rules()
+             if r.rule.endswith((".atom", ".xml", ".rss"))]
+    assert feeds, "no XML feed found in the URL map"
+    client = library.test_client()
+    for rule in feeds:
+        assert rule.arguments <= {"slug"}, f"add {rule.rule} to this test"
+        answer = client.get(rule.rule.replace("<slug>", slug))
+        assert answer.status_code == 200, rule.rule
+        root = ET.fromstring(answer.data)  # well-formed, or this raises
+        assert {e.tag for e in root.iter()} <= ATOM_TAGS, rule.rule  # no element from text
+        assert root.find(f"{ATOM}title").text == hostile
+        [entry] = root.findall(f"{ATOM}entry")
+        assert entry.find(f"{ATOM}title").text == "<b>观鸟</b> & 白鹭"
+        content = entry.find(f"{ATOM}content")
+        assert content.get("type") == "html"
+        assert "<br" in content.text and "<strong>粗体</strong>" in content.text
+        assert "<script>" not in content.text  # the Markdown allow-list still applies
+        assert b"<img" not in answer.data and b"<br" not in answer.data
+
+
+def test_every_template_but_plain_text_mail_is_autoescaped(library):
+    env = library.jinja_env
+    names = env.list_templates()
+    assert any(n.endswith(".atom") for n in names)
+    for name in names:
+        assert bool(env.autoescape(name) if callable(env.autoescape) else env.autoescape) \
+            is (not name.endswith(".txt")), name
+
+
 def test_csv_import_is_idempotent_and_reports_unknown_accounts(library, people, tmp_path):
     path = tmp_path / "schools.csv"
     path.write_text("name,district,type,editor_email\n"

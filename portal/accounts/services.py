@@ -18,7 +18,7 @@ from importlib import resources
 import sqlalchemy as sa
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
@@ -139,13 +139,26 @@ def set_locale(user: User, locale: str) -> None:
 
 # -- sign-in and lockout --------------------------------------------------------------------
 
-def _throttle_key(email: str) -> str:
+def _throttle_key(email: str, address: str | None = None) -> str:
+    """A keyed hash of the account (``address`` None), or of the account and one client
+    address: the table never holds an e-mail or IP address in clear."""
     secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, normalise_email(email).encode(), hashlib.sha256).hexdigest()
+    subject = normalise_email(email) + ("" if address is None else f"\n{address}")
+    return hmac.new(secret, subject.encode(), hashlib.sha256).hexdigest()
 
 
-def forget_failures(email: str) -> None:
-    db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key == _throttle_key(email)))
+def _client_address() -> str:
+    """The client's address (behind a proxy, what ProxyFix made of X-Forwarded-For)."""
+    return (request.remote_addr if has_request_context() else None) or ""
+
+
+def forget_failures(email: str, address: str | None = None) -> None:
+    """Forget the failures counted from ``address`` (after a success from there); with no
+    address, the account's own counter and the current client's."""
+    keys = [_throttle_key(email, address if address is not None else _client_address())]
+    if address is None:
+        keys.append(_throttle_key(email))
+    db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))
 
 
 def _locked(key: str, now: datetime) -> bool:
@@ -153,8 +166,9 @@ def _locked(key: str, now: datetime) -> bool:
     return until is not None and until > now
 
 
-def record_failure(key: str, now: datetime | None = None) -> None:
-    """Count one failed sign-in for ``key`` in a single atomic statement.
+def record_failure(key: str, now: datetime | None = None, ceiling: int | None = None) -> None:
+    """Count one failed sign-in for ``key`` in a single atomic statement; at ``ceiling``
+    failures (default ``LOGIN_MAX_FAILURES``) within the window the key is locked.
 
     Every SET expression reads the row as it was before the statement, on SQLite and
     PostgreSQL alike, so concurrent failures from any number of processes are all counted.
@@ -173,7 +187,7 @@ def record_failure(key: str, now: datetime | None = None) -> None:
             "failures": failures,
             "window_started_at": sa.case((stale, now), else_=t.c.window_started_at),
             "locked_until": sa.case(
-                (failures >= cfg["LOGIN_MAX_FAILURES"], now + cfg["LOGIN_LOCKOUT"]),
+                (failures >= (ceiling or cfg["LOGIN_MAX_FAILURES"]), now + cfg["LOGIN_LOCKOUT"]),
                 (stale, None),
                 else_=t.c.locked_until),
         },
@@ -190,10 +204,15 @@ def authenticate(email: str, password: str) -> User:
 
     The messages never tell whether the address has an account: unknown addresses are
     throttled and locked exactly like known ones, and take the same hashing time.
+
+    Failures count per account and client address (``LOGIN_MAX_FAILURES`` lock that pair),
+    and per account with a much higher ceiling (``LOGIN_ACCOUNT_MAX_FAILURES``, against
+    guessing spread over many addresses): someone guessing wrongly from one address does not
+    lock the owner out from another.
     """
     now = utcnow()
-    key = _throttle_key(email)
-    if _locked(key, now):
+    pair, account = _throttle_key(email, _client_address()), _throttle_key(email)
+    if _locked(pair, now) or _locked(account, now):
         minutes = int(current_app.config["LOGIN_LOCKOUT"].total_seconds() // 60)
         raise RuleError("locked", _("Too many failed sign-ins. Please try again in "
                                     "%(minutes)d minutes.", minutes=minutes), 429)
@@ -206,12 +225,13 @@ def authenticate(email: str, password: str) -> User:
     else:
         ok, new_hash = _check(stored_hash, password)
     if not ok:
-        record_failure(key, now)
+        record_failure(pair, now)
+        record_failure(account, now, current_app.config["LOGIN_ACCOUNT_MAX_FAILURES"])
         raise RuleError("invalid", _("The e-mail address or password is not correct."), 401)
     with writing():
         if new_hash:
             user.password_hash = new_hash
-        forget_failures(email)
+        forget_failures(email, _client_address())
     return user
 
 

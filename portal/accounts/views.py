@@ -61,6 +61,9 @@ def load_principal():
 
 
 def init_app(app) -> None:
+    # Failed sign-ins for one account from all addresses together, before it locks (one
+    # address locks its own attempts at LOGIN_MAX_FAILURES).
+    app.config.setdefault("LOGIN_ACCOUNT_MAX_FAILURES", 100)
     login_manager.user_loader(services.user_for_session)
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "basic"

@@ -111,14 +111,42 @@ def test_ten_failures_lock_the_account_for_fifteen_minutes(app, client):
     assert not _signed_in(client)
     # Fifteen minutes later the account opens again.
     with app.app_context():
-        row = db.session.query(LoginThrottle).one()
+        row = _locked_rows()[0]  # this address's counter (the account's is far from its ceiling)
         assert timedelta(minutes=14) < row.locked_until - utcnow() <= timedelta(minutes=15)
         row.locked_until = utcnow() - timedelta(seconds=1)
         row.window_started_at = utcnow() - timedelta(minutes=16)
         db.session.commit()
     assert sign_in(client).status_code == 302
-    with app.app_context():
-        assert db.session.query(LoginThrottle).count() == 0  # success forgets the failures
+    with app.app_context():  # success forgets this address's failures
+        assert [r.failures for r in db.session.query(LoginThrottle)] == [10]
+
+
+def _locked_rows():
+    return db.session.query(LoginThrottle).filter(LoginThrottle.locked_until.is_not(None)).all()
+
+
+def test_someone_guessing_from_one_address_does_not_lock_the_owner_out(app):
+    make_user(app)
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    for _ in range(10):
+        sign_in(attacker, password="wrong password here")
+    assert sign_in(attacker).status_code == 429  # that address is locked, even with the password
+    owner = app.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert sign_in(owner).status_code == 302  # the owner, elsewhere, signs in
+
+
+def test_guessing_spread_over_many_addresses_meets_the_account_ceiling(make_app):
+    app = make_app(LOGIN_ACCOUNT_MAX_FAILURES=12)
+    make_user(app)
+    for i in range(12):  # two guesses from each of six addresses: no address reaches ten
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"203.0.113.{i // 2}"
+        sign_in(client, password="wrong password here")
+    owner = app.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert sign_in(owner).status_code == 429
 
 
 def test_failures_older_than_the_window_do_not_count(app, client):
@@ -139,8 +167,8 @@ def test_unknown_addresses_lock_the_same_way(app, client):
     response = sign_in(client, email="nobody@example.org", password="whatever it is")
     assert response.status_code == 429 and LOCKED in response.get_data(as_text=True)
     with app.app_context():
-        [row] = db.session.query(LoginThrottle).all()
-        assert "nobody" not in row.key  # a keyed hash, not the address
+        rows = db.session.query(LoginThrottle).all()
+        assert len(rows) == 2 and all("nobody" not in row.key for row in rows)  # keyed hashes
 
 
 def test_the_counter_is_shared_between_worker_processes(make_app):
@@ -182,9 +210,9 @@ def test_concurrent_failures_are_all_counted(make_app):
         t.join()
     assert errors == []
     with apps[0].app_context():
-        row = db.session.query(LoginThrottle).one()
-        assert row.failures == 10
-        assert row.locked_until is not None
+        rows = db.session.query(LoginThrottle).all()  # the address's and the account's
+        assert [r.failures for r in rows] == [10, 10]
+        assert len(_locked_rows()) == 1
         with pytest.raises(RuleError) as info:
             services.authenticate("user@example.org", PASSWORD)
         assert info.value.code == "locked"

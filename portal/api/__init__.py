@@ -3,8 +3,11 @@ declared in ``views`` with ``declare.operation``; their shapes are the models in
 
 from portal.api import declare, views  # noqa: F401  (views declares the routes on declare.bp)
 from portal.extensions import csrf
+from portal.strictjson import StrictJSONProvider
 
 
 def init_app(app) -> None:
+    # Every request's JSON body is decoded strictly (too deep, lone surrogates, NaN: 400).
+    app.json = StrictJSONProvider.replacing(app)
     csrf.exempt(declare.bp)
     declare.init_app(app)

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import os
 import secrets
+import types
 from datetime import timedelta
 from pathlib import Path
+
+from pydantic import TypeAdapter, ValidationError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,24 +82,128 @@ class Defaults:
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
 
 
-def _coerce(value: str):
-    """Interpret an environment value: JSON-ish literals, else the raw string."""
-    lowered = value.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off", ""}:
-        return False
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
+class ConfigError(RuntimeError):
+    """A ``PORTAL_*`` value that does not fit its setting's type (raised at start-up)."""
+
+
+# Every setting that can come from the environment, with its one type.  ``str | None`` and
+# ``int | None``: an empty value means None.  ``timedelta``: seconds (``900``) or ISO 8601
+# (``PT15M``, ``P1D``).  ``list``: comma-separated.  ``dict``: a JSON object.
+# tests/test_config.py checks that every default is listed here and parses its string form.
+SETTINGS: dict[str, object] = {
+    "INSTANCE_PATH": str,
+    "SECRET_KEY": str,
+    "CONTENT_DIR": str,
+    "DATABASE_URL": str | None,
+    "SQLALCHEMY_ENGINE_OPTIONS": dict,
+    "SQLITE_BUSY_TIMEOUT_MS": int,
+    "LANGUAGES": list,
+    "BABEL_DEFAULT_LOCALE": str,
+    "BABEL_DEFAULT_TIMEZONE": str,
+    "BABEL_TRANSLATION_DIRECTORIES": str,
+    "LANG_COOKIE_NAME": str,
+    "HTTPS": bool,
+    "SESSION_COOKIE_NAME": str,
+    "SESSION_COOKIE_HTTPONLY": bool,
+    "SESSION_COOKIE_SAMESITE": str,
+    "REMEMBER_COOKIE_NAME": str,
+    "REMEMBER_COOKIE_HTTPONLY": bool,
+    "REMEMBER_COOKIE_SAMESITE": str,
+    "REMEMBER_COOKIE_DURATION": timedelta,
+    "SESSION_LIFETIME": timedelta,
+    "PASSWORD_MIN_LENGTH": int,
+    "PASSWORD_MAX_LENGTH": int,
+    "LOGIN_MAX_FAILURES": int,
+    "LOGIN_FAILURE_WINDOW": timedelta,
+    "LOGIN_LOCKOUT": timedelta,
+    "PASSWORD_RESET_VALID_FOR": timedelta,
+    "ARGON2_TIME_COST": int,
+    "ARGON2_MEMORY_COST": int,
+    "ARGON2_PARALLELISM": int,
+    "MAIL_SENDER": str,
+    "MAIL_SMTP_HOST": str | None,
+    "MAIL_SMTP_PORT": int,
+    "MAIL_SMTP_USER": str | None,
+    "MAIL_SMTP_PASSWORD": str | None,
+    "MAIL_SMTP_STARTTLS": bool,
+    "MAIL_SMTP_TIMEOUT": float,
+    "BASE_URL": str | None,
+    "JOBS_BATCH_SIZE": int,
+    "JOBS_POLL_SECONDS": float,
+    "JOBS_LEASE_SECONDS": int,
+    "JOBS_MAX_ATTEMPTS": int,
+    "JOBS_BACKOFF_SECONDS": int,
+    "JOBS_BACKOFF_MAX_SECONDS": int,
+    "JOBS_KEEP_DONE_DAYS": int,
+    "JOBS_CLAIM_LOCKING": bool,
+    "EVENTS_REMINDER_HOUR": int,
+    "WTF_CSRF_TIME_LIMIT": int | None,
+    "MAX_CONTENT_LENGTH": int,
+    # Defaults set by features (their init_app):
+    "EVENTS_SIGNUP_LOCKING": bool,
+    "SCHOOLS_REPORTS_TO_HIDE": int,
+    "SEARCH_DIR": str | None,
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _seconds_or_iso(text: str) -> timedelta:
+    try:
+        seconds = float(text)
+    except ValueError:
+        if not text.upper().startswith("P"):
+            raise ValueError("not a duration") from None
+        value = TypeAdapter(timedelta).validate_python(text.upper())
+    else:
+        value = timedelta(seconds=seconds)
+    if value < timedelta(0):
+        raise ValueError("negative duration")
     return value
 
 
-# Environment variables whose values are always strings, never coerced.
-_STRING_KEYS = {"DATABASE_URL", "SECRET_KEY", "CONTENT_DIR", "MAIL_SMTP_HOST", "MAIL_SMTP_USER",
-                "MAIL_SMTP_PASSWORD", "MAIL_SENDER", "BASE_URL", "INSTANCE_PATH"}
+_EXPECTED = {
+    bool: "1/0, true/false, yes/no or on/off",
+    int: "a whole number",
+    float: "a number",
+    timedelta: "a duration in seconds (900) or ISO 8601 (PT15M)",
+    dict: "a JSON object",
+}
+
+
+def parse_setting(name: str, raw: str):
+    """The typed value of ``PORTAL_<name>=raw``; ``ConfigError`` naming the variable if it
+    does not fit.  Names not in ``SETTINGS`` stay strings (nothing is guessed)."""
+    kind = SETTINGS.get(name, str)
+    text = raw.strip()
+    if isinstance(kind, types.UnionType):  # "X | None"
+        if not text:
+            return None
+        kind = next(k for k in kind.__args__ if k is not type(None))
+    try:
+        if kind is str:
+            return raw
+        if kind is list:
+            return [item.strip() for item in raw.split(",") if item.strip()]
+        if kind is bool:
+            if text.lower() in _TRUE:
+                return True
+            if text.lower() in _FALSE:
+                return False
+            raise ValueError("not a boolean")
+        if kind is int:
+            return int(text)
+        if kind is float:
+            return float(text)
+        if kind is timedelta:
+            return _seconds_or_iso(text)
+        if kind is dict:
+            return TypeAdapter(dict).validate_json(text)
+    except (ValueError, ValidationError):
+        raise ConfigError(f"PORTAL_{name}={raw!r} is not valid: expected {_EXPECTED[kind]}."
+                          ) from None
+    raise AssertionError(f"unknown setting type {kind!r} for {name}")
 
 
 def environment_overrides(environ=os.environ) -> dict:
@@ -105,7 +212,7 @@ def environment_overrides(environ=os.environ) -> dict:
         if not key.startswith("PORTAL_") or key.startswith("PORTAL_TEST_"):
             continue
         name = key[len("PORTAL_"):]
-        out[name] = value if name in _STRING_KEYS else _coerce(value)
+        out[name] = parse_setting(name, value)
     return out
 
 

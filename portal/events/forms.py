@@ -8,7 +8,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 
 from portal.events.services import EventInput
 from portal.i18n import _l, current_locale
@@ -83,9 +83,19 @@ class EventForm(FlaskForm):
             getattr(self, name).errors = list(getattr(self, name).errors or []) + [message]
 
 
+def finite(message):
+    """Refuse ``NaN``, ``sNaN`` and ``Infinity``, which ``Decimal`` parses: comparing a NaN
+    raises ``InvalidOperation``, so ``NumberRange`` after this would crash (a 500)."""
+    def check(form, field):
+        if field.data is not None and not field.data.is_finite():
+            raise StopValidation(message)
+    return check
+
+
 class HoursForm(FlaskForm):
     hours = DecimalField(_l("Hours"), places=1, validators=[
         InputRequired(message=_l("Hours must be between 0 and 24.")),
+        finite(_l("Hours must be between 0 and 24.")),
         NumberRange(min=0, max=24, message=_l("Hours must be between 0 and 24."))])
     reason = StringField(_l("Reason"), validators=[
         InputRequired(message=_l("Please give a reason for the correction.")),

@@ -149,6 +149,8 @@ def set_green_status(school_id: int, level: str, year: int | None, by: User) -> 
         raise RuleError("bad_year", _("Give the year of the title."), 422)
     with writing():
         school = db.session.get(School, school_id)
+        if school is None:
+            raise RuleError("not_found", _("There is no such school."), 404)
         school.green_level, school.green_year = level, year if level else None
         log(by, "green_status", f"school:{school.id}", f"{level} {year or ''}".strip())
     return school

@@ -298,6 +298,7 @@ def decide_school(school_id: int, decision: str):
 
 @bp.route("/manage/schools/<int:school_id>/green", methods=["POST"])
 def green_status(school_id: int):
+    db.get_or_404(School, school_id)  # no such school: 404, not a crash in the service
     form = GreenStatusForm()
     if form.validate_on_submit():
         try:

@@ -29,8 +29,9 @@ def max_pixels() -> int:
 
 def _refused(code: str) -> RuleError:
     if code == "too_many_pixels":
+        megapixels = format(max_pixels() / 1_000_000, "g")
         message = _("The picture has more than %(n)s megapixels. Please make it smaller and "
-                    "try again.", n=f"{max_pixels() / 1_000_000:g}")
+                    "try again.", n=megapixels)
     elif code == "too_large":
         message = _("The picture is larger than 5 MB.")
     else:

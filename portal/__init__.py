@@ -10,7 +10,7 @@ from flask import Flask
 from flask_openapi3 import OpenAPI
 from werkzeug.routing import IntegerConverter
 
-from portal import api, i18n, security
+from portal import api, i18n, links, security
 from portal.accounts.views import init_app as init_accounts
 from portal.config import ROOT, instance_path_from_env, load_config
 from portal.core.views import init_app as init_core
@@ -69,6 +69,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     i18n.init_app(app)
+    links.init_app(app)  # absolute_url() for templates; ProxyFix when PORTAL_PROXY_FIX is set
     app.jinja_env.autoescape = autoescape  # Flask's own choice leaves out .atom feeds
     with app.app_context():
         for engine in database.engines.values():

@@ -10,6 +10,7 @@ import secrets
 import types
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -63,8 +64,16 @@ class Defaults:
     MAIL_SMTP_PASSWORD: str | None = None
     MAIL_SMTP_STARTTLS = True
     MAIL_SMTP_TIMEOUT = 20  # seconds; only the job worker ever waits for it
-    # Absolute base URL used in mails (links); falls back to the request's host.
+    # The site's public address (https://green.example.gov.cn): every absolute link in mail,
+    # feeds and calendar files is built from it (portal/links.py).
     BASE_URL: str | None = None
+    # Host names requests may carry (Flask's TRUSTED_HOSTS: any other Host header gets 400;
+    # ".example.org" allows its subdomains). Without BASE_URL, links use the request's host
+    # only when this is set, and the job worker the first name listed.
+    TRUSTED_HOSTS: list | None = None
+    # Reverse proxies in front (nginx: 1): X-Forwarded-For/-Proto/-Host are believed from this
+    # many hops (Werkzeug's ProxyFix); 0 believes none of them.
+    PROXY_FIX = 0
 
     # Jobs (portal/jobs): the worker's batch, lease, retries and retention.
     JOBS_BATCH_SIZE = 20
@@ -128,6 +137,8 @@ SETTINGS: dict[str, object] = {
     "MAIL_SMTP_STARTTLS": bool,
     "MAIL_SMTP_TIMEOUT": float,
     "BASE_URL": str | None,
+    "TRUSTED_HOSTS": list | None,
+    "PROXY_FIX": int,
     "JOBS_BATCH_SIZE": int,
     "JOBS_POLL_SECONDS": float,
     "JOBS_LEASE_SECONDS": int,
@@ -142,6 +153,9 @@ SETTINGS: dict[str, object] = {
     # Defaults set by features (their init_app):
     "EVENTS_SIGNUP_LOCKING": bool,
     "SCHOOLS_REPORTS_TO_HIDE": int,
+    "SCHOOLS_INVITE_DAYS": int,
+    "SCHOOLS_UPLOAD_MAX_PIXELS": int,
+    "LOGIN_ACCOUNT_MAX_FAILURES": int,
     "SEARCH_DIR": str | None,
 }
 
@@ -237,6 +251,14 @@ def load_config(app, overrides: dict | None = None) -> None:
     if url.startswith("postgresql"):
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True,
                                             **cfg["SQLALCHEMY_ENGINE_OPTIONS"]}
+
+    base = cfg.get("BASE_URL")
+    if base and (urlsplit(base).scheme not in ("http", "https") or not urlsplit(base).netloc):
+        raise ConfigError(f"PORTAL_BASE_URL={base!r} is not valid: expected an address such as "
+                          "https://green.example.gov.cn.")
+    if cfg.get("PROXY_FIX", 0) < 0:
+        raise ConfigError(f"PORTAL_PROXY_FIX={cfg['PROXY_FIX']!r} is not valid: expected 0 or "
+                          "the number of proxies in front.")
 
     https = bool(cfg.get("HTTPS"))
     cfg["SESSION_COOKIE_SECURE"] = https

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 from datetime import timedelta
 
@@ -25,6 +26,7 @@ SAMPLES = {
 
 # Settings that need a particular value for the app to start.
 BY_NAME = {"DATABASE_URL": [("sqlite://", "sqlite://")],
+           "BASE_URL": [("https://green.example.gov.cn", "https://green.example.gov.cn")],
            "CONTENT_DIR": [(str(ROOT / "content"), str(ROOT / "content"))],
            "BABEL_DEFAULT_LOCALE": [("en", "en")],
            "BABEL_DEFAULT_TIMEZONE": [("Asia/Shanghai", "Asia/Shanghai")],
@@ -48,6 +50,15 @@ def _cases():
 def test_every_default_has_a_type():
     defaults = {k for k in vars(Defaults) if k.isupper()}
     assert defaults <= set(SETTINGS), defaults - set(SETTINGS)
+
+
+def test_every_feature_default_has_a_type():
+    # Features add their own defaults in init_app (app.config.setdefault) or read them with a
+    # fallback (config.get("X", default)): those are settings too.
+    pattern = re.compile(r'config\.(?:setdefault|get)\("([A-Z][A-Z0-9_]+)", ')
+    names = {m for path in (ROOT / "portal").rglob("*.py")
+             for m in pattern.findall(path.read_text(encoding="utf-8"))}
+    assert names and names <= set(SETTINGS), names - set(SETTINGS)
 
 
 @pytest.mark.parametrize(("name", "raw", "value"), list(_cases()))
@@ -82,7 +93,8 @@ def test_unknown_names_stay_strings():
 @pytest.mark.parametrize(("name", "raw"), [
     ("LOGIN_LOCKOUT", "fifteen minutes"), ("LOGIN_LOCKOUT", "-5"), ("LOGIN_LOCKOUT", "15:00"),
     ("MAIL_SMTP_PORT", "25.5"), ("HTTPS", "maybe"), ("JOBS_POLL_SECONDS", ""),
-    ("SQLALCHEMY_ENGINE_OPTIONS", "[1]"),
+    ("SQLALCHEMY_ENGINE_OPTIONS", "[1]"), ("BASE_URL", "green.example.gov.cn"),
+    ("PROXY_FIX", "-1"),
 ])
 def test_a_bad_value_stops_start_up_naming_the_variable(name, raw, tmp_path, monkeypatch):
     monkeypatch.setenv(f"PORTAL_{name}", raw)

@@ -112,11 +112,12 @@ class HoursCorrection(db.Model):
 
 
 class CalendarFeed(db.Model):
-    """The secret address of a person's own calendar feed ("my events"); resettable."""
+    """The secret address of a person's own calendar feed ("my events"); resettable.  Only
+    the SHA-256 of the token is kept (``accounts.services.token_hash``), like reset links."""
 
     __tablename__ = "calendar_feeds"
 
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
                                          primary_key=True)
-    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -457,25 +457,29 @@ def roster(event_id: int) -> list[Signup]:
         .order_by(Signup.status, Signup.queued_at, Signup.id)))
 
 
-def feed_token(user: User) -> str | None:
-    """The address of the person's own calendar feed, if they asked for one (reading only)."""
-    return db.session.scalar(sa.select(CalendarFeed.token).where(CalendarFeed.user_id == user.id))
+def feed_made_at(user: User) -> datetime | None:
+    """When the person's calendar feed address was made, if they have one (reading only).
+    The address itself cannot be shown again: only its hash is kept."""
+    return db.session.scalar(sa.select(CalendarFeed.created_at)
+                             .where(CalendarFeed.user_id == user.id))
 
 
 def new_feed_token(user: User) -> str:
-    """Create the person's feed address, or replace it (the old one stops working)."""
+    """Create the person's feed address, or replace it (the old one stops working).  The raw
+    token is returned once, to be shown; the database keeps its hash."""
     token = secrets.token_urlsafe(24)
     with writing():
         row = db.session.get(CalendarFeed, user.id)
         if row is None:
-            db.session.add(CalendarFeed(user_id=user.id, token=token))
+            db.session.add(CalendarFeed(user_id=user.id, token_hash=accounts.token_hash(token)))
         else:
-            row.token, row.created_at = token, utcnow()
+            row.token_hash, row.created_at = accounts.token_hash(token), utcnow()
     return token
 
 
 def user_for_feed(token: str) -> User | None:
-    row = db.session.scalar(sa.select(CalendarFeed).where(CalendarFeed.token == token))
+    row = db.session.scalar(sa.select(CalendarFeed).where(
+        CalendarFeed.token_hash == accounts.token_hash(token or "")))
     return db.session.get(User, row.user_id) if row else None
 
 

@@ -90,6 +90,9 @@ def detail(event_id: int):
                            if event.observance_slug else None)
 
 
+NO_STORE = "no-store, private"  # answers that carry a secret address
+
+
 def _ics_response(body: bytes, filename: str) -> Response:
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": f'inline; filename="{filename}"'})
@@ -120,9 +123,11 @@ def personal_feed(token: str):
     if user is None:
         abort(404)
     events = [s.event for s in services.my_signups(user)]
-    return _ics_response(ics.feed(events, user.locale or current_locale(),
-                                  _("My events") + " · " + site().text(site().name), None),
-                         "my-events.ics")
+    answer = _ics_response(ics.feed(events, user.locale or current_locale(),
+                                    _("My events") + " · " + site().text(site().name), None),
+                           "my-events.ics")
+    answer.headers["Cache-Control"] = NO_STORE  # one person's events: no shared cache keeps it
+    return answer
 
 
 @bp.route("/events/<int:event_id>/signup", methods=["POST"])
@@ -153,26 +158,32 @@ def cancel_signup(event_id: int):
     return redirect(url_for("events.detail", event_id=event_id))
 
 
-@bp.route("/my/events", methods=["GET"])
-def my_events():
+def _my_events_page(new_token: str | None = None):
     signups = services.my_signups(g.principal)
     now = datetime.now(zone())
-    token = services.feed_token(g.principal)
     return render_template("events/my_events.html", now=now,
                            upcoming=[s for s in signups if s.event.ends_at >= now],
                            past=[s for s in signups if s.event.ends_at < now],
                            positions={s.id: services.position(s) for s in signups},
-                           feed_url=links.absolute("events.personal_feed", token=token)
-                           if token else None)
+                           feed_made_at=services.feed_made_at(g.principal),
+                           feed_url=links.absolute("events.personal_feed", token=new_token)
+                           if new_token else None)
+
+
+@bp.route("/my/events", methods=["GET"])
+def my_events():
+    return _my_events_page()
 
 
 @bp.route("/my/events/feed", methods=["POST"])
 def reset_feed():
-    had_one = services.feed_token(g.principal) is not None
-    services.new_feed_token(g.principal)
+    """Make (or replace) the calendar address and show it in this answer, the only time it
+    can be shown: the database keeps its hash (docs/DESIGN.md, "Secret tokens")."""
+    had_one = services.feed_made_at(g.principal) is not None
+    token = services.new_feed_token(g.principal)
     flash(_("Your calendar address has been changed; the old one no longer works.")
           if had_one else _("Your calendar address is ready."), "success")
-    return redirect(url_for("events.my_events"))
+    return _my_events_page(token)  # signed in: security_headers makes it no-store
 
 
 @bp.route("/my/hours")

@@ -7,7 +7,7 @@ import csv
 import difflib
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -203,38 +203,54 @@ INVITE_SUBJECT = _l("You are invited to edit a school's page on Green Jiaxing")
 
 def invite_editor(school: School, by: User, email: str) -> None:
     """Invite someone by address to edit the school's page: the mail is a job of the same
-    unit of work as the invitation."""
+    unit of work as the invitation.  The database keeps the token's hash; the raw token lives
+    only in the job's payload, which is forgotten once the mail is sent."""
     email = (email or "").strip().lower()
     if "@" not in email:
         raise RuleError("bad_email", _("Please enter a valid e-mail address."), 422)
     token = secrets.token_urlsafe(24)
     with writing():
-        invite = EditorInvite(school_id=school.id, email=email, token=token)
+        invite = EditorInvite(school_id=school.id, email=email,
+                              token_hash=accounts.token_hash(token))
         db.session.add(invite)
         db.session.flush()
         log(by, "editor_invited", f"school:{school.id}")
-        jobs.enqueue(INVITE_MAIL_JOB, {"invite": invite.id})
+        jobs.enqueue(INVITE_MAIL_JOB, {"invite": invite.id, "token": token})
 
 
 def send_invite_mail(payload: dict) -> None:
     """The job: mail the invitation, unless it was accepted or withdrawn meanwhile."""
     invite = db.session.get(EditorInvite, payload["invite"])
-    if invite is None:
+    if invite is None or "token" not in payload or _invite_expired(invite):
         return
     mail.send_template(invite.email, None, INVITE_SUBJECT, "schools/mail/invite.txt",
-                       school=invite.school,
-                       link=links.absolute("schools.accept_invite", token=invite.token))
+                       school=invite.school, days=_invite_days(),
+                       link=links.absolute("schools.accept_invite", token=payload["token"]))
 
 
-jobs.register(INVITE_MAIL_JOB, send_invite_mail, label=_l("Invitation to edit a school"))
+jobs.register(INVITE_MAIL_JOB, send_invite_mail, scrub=True,
+              label=_l("Invitation to edit a school"))
+
+
+def _invite_days() -> int:
+    return int(current_app.config["SCHOOLS_INVITE_DAYS"])
+
+
+def _invite_expired(invite: EditorInvite) -> bool:
+    return invite.created_at + timedelta(days=_invite_days()) <= utcnow()
 
 
 def accept_invite(user: User, token: str) -> School:
     with writing():
-        invite = db.session.scalar(sa.select(EditorInvite).where(EditorInvite.token == token))
+        invite = db.session.scalar(sa.select(EditorInvite).where(
+            EditorInvite.token_hash == accounts.token_hash(token or "")))
         if invite is None or invite.email != user.email:
             raise RuleError("bad_invite", _("This invitation is not valid for your account."),
                             404)
+        if _invite_expired(invite):
+            raise RuleError("invite_expired", _(
+                "This invitation has expired. Ask an editor of the school to invite you "
+                "again."), 410)
         school = invite.school
         _make_editor(school, user)
         db.session.delete(invite)

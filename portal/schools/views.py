@@ -37,6 +37,7 @@ bp = Blueprint("schools", __name__, template_folder="templates")
 
 def init_app(app) -> None:
     app.config.setdefault("SCHOOLS_REPORTS_TO_HIDE", 3)
+    app.config.setdefault("SCHOOLS_INVITE_DAYS", 7)  # an editor invitation is valid this long
     search.register()
     services.register_personal_data()
     app.register_blueprint(bp)

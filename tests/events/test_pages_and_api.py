@@ -1,12 +1,15 @@
 """Event pages, calendar files and the events API."""
 
+import hashlib
 import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from icalendar import Calendar
 
 from portal.events import services
+from portal.extensions import db
 from portal.jobs.services import work as _work
 from tests.conftest import csrf_token, make_user, sign_in
 
@@ -32,8 +35,11 @@ def test_event_page_shows_places_and_lets_people_sign_up(app, event_factory):
     assert "名额已确认" in html and "剩余 0 个" in html and "取消报名" in html
     html = client.get("/my/events").get_data(as_text=True)
     assert "世界环境日河道清洁" in html and "/calendar/" not in html  # a GET writes nothing
-    client.post("/my/events/feed", data={"csrf_token": csrf_token(client, "/my/events")})
-    assert "/calendar/" in client.get("/my/events").get_data(as_text=True)
+    made = client.post("/my/events/feed", data={"csrf_token": csrf_token(client, "/my/events")})
+    assert "/calendar/" in made.get_data(as_text=True)  # shown once, in the answer that made it
+    assert "no-store" in made.headers["Cache-Control"]
+    again = client.get("/my/events").get_data(as_text=True)
+    assert "/calendar/" not in again and "生成新地址" in again
 
 
 def test_waiting_list_position_shows_on_the_page(app, event_factory):
@@ -110,9 +116,10 @@ def test_public_feed_has_events_and_all_day_observances_but_no_people(library):
 
 
 def test_subscription_links_offer_webcal_and_https(app):
+    # From the configured base (here the development default), never the request's Host.
     html = app.test_client().get("/events").get_data(as_text=True)
-    assert 'href="webcal://localhost/calendar.ics"' in html
-    assert 'href="http://localhost/calendar.ics"' in html
+    assert 'href="webcal://localhost:5000/calendar.ics"' in html
+    assert 'href="http://localhost:5000/calendar.ics"' in html
 
 
 def test_personal_feed_behind_a_secret_token_that_can_be_reset(app, event_factory):
@@ -122,12 +129,17 @@ def test_personal_feed_behind_a_secret_token_that_can_be_reset(app, event_factor
     sign_in(client)
     client.post(f"/events/{event}/signup", data={"csrf_token": csrf_token(client,
                                                                           f"/events/{event}")})
-    client.post("/my/events/feed", data={"csrf_token": csrf_token(client, "/my/events")})
-    page = client.get("/my/events").get_data(as_text=True)
-    path = re.search(r"http://localhost(/calendar/[^<\s]+\.ics)", page).group(1)
+    page = client.post("/my/events/feed", data={"csrf_token": csrf_token(client, "/my/events")})
+    path = re.search(r"https?://[^/<\s]+(/calendar/([^<\s]+)\.ics)", page.get_data(as_text=True))
+    path, token = path.group(1), path.group(2)
+    with app.app_context():  # issue 12, item 7: only the token's hash is stored
+        [stored] = db.session.execute(sa.text("SELECT * FROM calendar_feeds")).all()
+        assert token not in {str(v) for v in stored}
+        assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
     anonymous = app.test_client()
     feed = anonymous.get(path)
     assert feed.status_code == 200 and f"event-{event}@" in feed.get_data(as_text=True)
+    assert feed.headers["Cache-Control"] == "no-store, private"
     client.post("/my/events/feed", data={"csrf_token": csrf_token(client, "/my/events")})
     assert anonymous.get(path).status_code == 404
     assert anonymous.get("/calendar/guess.ics").status_code == 404

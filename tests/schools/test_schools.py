@@ -1,16 +1,20 @@
 """Schools and their activity posts: applications, editors, uploads, review, reports, the
 moderation log, the public pages, search and the API."""
 
+import hashlib
 import io
 import os
+import re
 import xml.etree.ElementTree as ET
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 from PIL import Image
 
 from portal.accounts.models import User
 from portal.extensions import db
+from portal.jobs.models import Job
 from portal.jobs.services import work as _work
 from portal.rules import RuleError
 from portal.schools import services as sc
@@ -122,6 +126,60 @@ def test_editors_invite_accept_and_remove(library, people, school):
         with pytest.raises(RuleError):
             sc.remove_editor(db.session.get(School, school), _user(library, people["teacher"]),
                              people["teacher"])
+
+
+def _invite(app, people, school_id, email="citizen@example.org"):
+    """Invite ``email``, run the mail job; return the link's path and raw token."""
+    with app.app_context():
+        sc.invite_editor(db.session.get(School, school_id), _user(app, people["teacher"]), email)
+        run_due_jobs()
+    [mail] = [m for m in outbox(app) if m["To"] == email]
+    link = re.search(r"https?://[^/\s]+(/schools/invites/\S+)", mail.get_body().get_content())
+    return link.group(1), link.group(1).rsplit("/", 1)[1]
+
+
+def test_invitations_are_stored_hashed_and_the_mailed_link_works(library, people, school):
+    """Issue 12, item 7."""
+    link, token = _invite(library, people, school)
+    with library.app_context():
+        [row] = db.session.execute(sa.text("SELECT * FROM school_editor_invites")).all()
+        assert token not in {str(v) for v in row}
+        assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
+        [job] = db.session.scalars(db.select(Job).where(Job.kind == "schools.invite_mail"))
+        assert job.payload == {}  # the raw token left with the mail
+    [mail] = [m for m in outbox(library) if m["To"] == "citizen@example.org"]
+    assert "7" in mail.get_body().get_content()  # how long it is valid
+    citizen = library.test_client()
+    sign_in(citizen, "citizen@example.org")
+    citizen.post(link, data={"csrf_token": csrf_token(citizen, link)})
+    with library.app_context():
+        assert {e.user_id for e in db.session.get(School, school).editors} == {
+            people["teacher"], people["citizen"]}
+
+
+def test_an_expired_invitation_is_refused_with_a_clear_message(library, people, school):
+    link, token = _invite(library, people, school)
+    with library.app_context():
+        invite = db.session.scalars(db.select(sc.EditorInvite)).one()
+        invite.created_at = invite.created_at - timedelta(days=7, seconds=1)
+        db.session.commit()
+        with pytest.raises(RuleError) as err:
+            sc.accept_invite(_user(library, people["citizen"]), token)
+        assert err.value.code == "invite_expired" and err.value.status == 410
+        message = err.value.message  # in the site's default language, like the page
+    citizen = library.test_client()
+    sign_in(citizen, "citizen@example.org")
+    answer = citizen.post(link, data={"csrf_token": csrf_token(citizen, link)},
+                          follow_redirects=True)
+    assert message in answer.get_data(as_text=True)
+    with library.app_context():
+        assert {e.user_id for e in db.session.get(School, school).editors} == {people["teacher"]}
+
+
+def test_invitations_last_as_long_as_configured(make_library_app):
+    app = make_library_app(SCHOOLS_INVITE_DAYS=1)
+    assert app.config["SCHOOLS_INVITE_DAYS"] == 1
+    assert make_library_app().config["SCHOOLS_INVITE_DAYS"] == 7
 
 
 def test_a_user_edits_only_their_own_schools(library, people, school):
@@ -419,8 +477,8 @@ def test_an_editor_removed_from_every_school_is_a_citizen_again(library, people,
     with library.app_context():
         s = db.session.get(School, school)
         sc.invite_editor(s, _user(library, people["teacher"]), "citizen@example.org")
-        invite = db.session.scalars(db.select(sc.EditorInvite)).one()
-        sc.accept_invite(_user(library, people["citizen"]), invite.token)
+        token = db.session.scalars(db.select(Job)).all()[-1].payload["token"]
+        sc.accept_invite(_user(library, people["citizen"]), token)
         assert _user(library, people["citizen"]).role == "school"
         sc.remove_editor(db.session.get(School, school), _user(library, people["teacher"]),
                          people["citizen"])

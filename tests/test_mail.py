@@ -47,6 +47,7 @@ def test_without_smtp_mail_lands_in_the_instance_outbox(app, client):
 def test_an_unreachable_smtp_server_loses_nothing(make_app):
     from portal.accounts.models import PasswordReset
     from portal.extensions import db
+    from portal.jobs.models import Job
 
     closed_port = free_port()
     app = make_app(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=closed_port)
@@ -55,5 +56,9 @@ def test_an_unreachable_smtp_server_loses_nothing(make_app):
     response = client.post("/password/forgot", data={
         "email": "user@example.org", "csrf_token": csrf_token(client, "/password/forgot")})
     assert response.status_code == 200
+    run_jobs(app)  # the server cannot be reached: the job fails, and is kept for a retry
     with app.app_context():
-        assert db.session.query(PasswordReset).count() == 1
+        [job] = db.session.query(Job).filter_by(kind="accounts.reset_mail").all()
+        assert job.state == "pending" and job.attempts == 1 and job.last_error
+        assert job.payload == {"email": "user@example.org"}
+        assert db.session.query(PasswordReset).count() == 1  # the link waits for its mail

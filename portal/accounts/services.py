@@ -311,33 +311,40 @@ RESET_SUBJECT = _l("Reset your Green Jiaxing password")
 
 
 def request_password_reset(email: str) -> None:
-    """Mail a single-use reset link if the address has an account; silently do nothing if not.
-    The mail is a job of the same unit of work as the link."""
-    user = get_by_email(email)
-    if user is None:
-        return
-    now = utcnow()
-    raw = secrets.token_urlsafe(32)
+    """Known and unknown addresses alike: one job and nothing else, so neither the answer nor
+    its timing tells whether the address has an account.  The job makes the link, if there
+    is an account, and mails it."""
     with writing():
-        db.session.execute(sa.delete(PasswordReset).where(PasswordReset.user_id == user.id))
-        reset = PasswordReset(user_id=user.id, token_hash=token_hash(raw), created_at=now,
-                              expires_at=now + current_app.config["PASSWORD_RESET_VALID_FOR"])
-        db.session.add(reset)
-        db.session.flush()
-        jobs.enqueue(RESET_MAIL_JOB, {"reset": reset.id, "token": raw})
+        jobs.enqueue(RESET_MAIL_JOB, {"email": normalise_email(email)})
 
 
 def send_reset_mail(payload: dict) -> None:
-    """The job: mail the link, unless it has been used, replaced or has expired meanwhile.
-    (The raw token lives only in this job's payload, which is forgotten once it ran.)"""
-    reset = db.session.get(PasswordReset, payload["reset"])
-    if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
+    """The job: make a single-use link for the account with this address (replacing any
+    earlier one) and mail it; nothing for an address without an account.  The raw token is
+    never stored: the database keeps its hash, and the mail the link."""
+    if "email" not in payload:  # queued before links were made by the job: {reset, token}
+        reset = db.session.get(PasswordReset, payload["reset"])
+        if reset is None or reset.used_at is not None or reset.expires_at <= utcnow():
+            return
+        _mail_reset(db.session.get(User, reset.user_id), payload["token"])
         return
-    user = db.session.get(User, reset.user_id)
+    user = get_by_email(payload["email"])
+    if user is None:
+        return
+    now, raw = utcnow(), secrets.token_urlsafe(32)
+    with writing():
+        db.session.execute(sa.delete(PasswordReset).where(PasswordReset.user_id == user.id))
+        db.session.add(PasswordReset(
+            user_id=user.id, token_hash=token_hash(raw), created_at=now,
+            expires_at=now + current_app.config["PASSWORD_RESET_VALID_FOR"]))
+    _mail_reset(user, raw)
+
+
+def _mail_reset(user: User, raw: str) -> None:
     minutes = int(current_app.config["PASSWORD_RESET_VALID_FOR"].total_seconds() // 60)
     mail.send_template(user.email, user.locale, RESET_SUBJECT, "accounts/mail/reset.txt",
                        user=user, minutes=minutes,
-                       link=links.absolute("accounts.reset_password", token=payload["token"]))
+                       link=links.absolute("accounts.reset_password", token=raw))
 
 
 jobs.register(RESET_MAIL_JOB, send_reset_mail, scrub=True, label=_l("Password reset mail"))

@@ -27,6 +27,7 @@ from portal.accounts.models import ApiToken, LoginSession, LoginThrottle, Passwo
 from portal.db import bookkeeping, end_read, utcnow, writing
 from portal.extensions import db
 from portal.i18n import _, _l
+from portal.jobs.models import DONE, RUNNING, Job
 from portal.rules import RuleError
 from portal.security import CITIZEN, ROLES
 from portal.site import site
@@ -468,12 +469,37 @@ def _export_account(user: User) -> dict:
                               "remember_me": s.remember} for s in user.sessions],
         "api_tokens": [{"name": t.name, "prefix": t.prefix, "created_at": t.created_at,
                         "last_used_at": t.last_used_at} for t in user.api_tokens],
+        "password_reset_links": [
+            {"created_at": r.created_at, "expires_at": r.expires_at, "used_at": r.used_at}
+            for r in db.session.scalars(sa.select(PasswordReset).where(
+                PasswordReset.user_id == user.id).order_by(PasswordReset.id))],
+        "sign_in_failures": [
+            {"failures": t.failures, "locked_until": t.locked_until}
+            for t in db.session.scalars(sa.select(LoginThrottle).where(LoginThrottle.key.in_(
+                [_throttle_key(user.email), _throttle_key(user.email, _client_address())])))],
+        "waiting_jobs": [{"kind": j.kind, "created_at": j.created_at}
+                         for j in _jobs_naming(user)],
     }
 
 
+def _jobs_naming(user: User, done: bool = False) -> list:
+    """Jobs (not running; waiting or failed, and with ``done`` finished ones too) whose
+    payload names the person: their address or user id."""
+    states = (RUNNING,) if done else (DONE, RUNNING)
+    rows = db.session.scalars(sa.select(Job).where(Job.state.not_in(states)).order_by(Job.id))
+    return [j for j in rows if isinstance(j.payload, dict) and (
+        normalise_email(str(j.payload.get("email", ""))) == user.email
+        or j.payload.get("user") == user.id)]
+
+
 def _erase_account_extras(user: User) -> None:
-    # Sessions, tokens and reset links go with the user row (ON DELETE CASCADE).
+    # Sessions, tokens and reset links go with the user row (ON DELETE CASCADE); waiting
+    # jobs that name the person (e.g. a reset mail for the address) go with it.  Failures
+    # counted from other client addresses are keyed hashes that cannot be found from the
+    # address alone; they expire with the lockout window.
     forget_failures(user.email)
+    for job in _jobs_naming(user, done=True):
+        db.session.delete(job)
 
 
 register_personal_data("account", _export_account, _erase_account_extras)

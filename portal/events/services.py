@@ -554,7 +554,20 @@ def _export(user: User) -> list[dict]:
     return [{"event": s.event.title(user.locale or "zh"), "event_id": s.event_id,
              "status": s.status, "signed_up_at": s.created_at, "checked_in_at": s.checked_in_at,
              "checked_out_at": s.checked_out_at,
-             "hours": str(s.hours) if s.hours is not None else None} for s in rows]
+             "hours": str(s.hours) if s.hours is not None else None,
+             "hours_corrections": [
+                 {"previous": str(c.previous) if c.previous is not None else None,
+                  "hours": str(c.hours), "reason": c.reason, "created_at": c.created_at}
+                 for c in sorted(s.corrections, key=lambda c: c.id)]} for s in rows]
+
+
+def _export_feed(user: User) -> dict | None:
+    made = feed_made_at(user)
+    return None if made is None else {"created_at": made}
+
+
+def _erase_feed(user: User) -> None:
+    db.session.execute(sa.delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
 
 
 def _erase(user: User) -> None:
@@ -573,9 +586,13 @@ def _erase(user: User) -> None:
         db.session.flush()
         if event.status == PUBLISHED:
             _mail_each(_promote_waiting(event, now), "promoted")
+    # Corrections of the person's hours keep their figures, not the words about them.
+    db.session.execute(sa.update(HoursCorrection).where(HoursCorrection.signup_id.in_(
+        sa.select(Signup.id).where(Signup.user_id == user.id))).values(reason=""))
     db.session.execute(sa.update(Signup).where(Signup.user_id == user.id).values(user_id=None))
     db.session.execute(sa.delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
 
 
 def register_personal_data() -> None:
     accounts.register_personal_data("events", _export, _erase)
+    accounts.register_personal_data("calendar_feed", _export_feed, _erase_feed)

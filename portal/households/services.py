@@ -514,15 +514,25 @@ def _export(user: User):
     owner = household.owner_id == user.id
     data = {"name": household.name, "district": household.district, "role":
             "owner" if owner else "member", "members": household.members_count,
-            "pledges": [p.code for p in household.pledges],
-            "reports": [{"month": r.month, "kept": r.kept} for r in household.reports],
+            "pledges": [{"code": p.code, "created_at": p.created_at} for p in household.pledges],
+            "reports": [{"month": r.month, "pledged": r.pledged, "kept": r.kept,
+                         "updated_at": r.updated_at} for r in household.reports],
             "status": household.status}
     if owner:
         data.update(town=household.town, phone=household.phone,
                     show_on_wall=household.show_on_wall,
                     wall_consent_at=household.wall_consent_at,
                     staff_contact=household.staff_contact,
-                    contact_consent_at=household.contact_consent_at)
+                    contact_consent_at=household.contact_consent_at,
+                    applications=[
+                        {"story": a.story, "status": a.status, "reason": a.reason,
+                         "created_at": a.created_at, "decided_at": a.decided_at}
+                        for a in db.session.scalars(sa.select(Application).where(
+                            Application.household_id == household.id)
+                            .order_by(Application.id))],
+                    history=[{"action": e.action, "reason": e.reason,
+                              "created_at": e.created_at}
+                             for e in sorted(household.history, key=lambda e: e.id)])
     return data
 
 
@@ -538,7 +548,9 @@ def _erase(user: User) -> None:
             household.members.remove(member)
         for app in db.session.scalars(sa.select(Application).where(
                 Application.household_id == household.id)):
-            app.story = ""
+            app.story, app.reason = "", ""
+        for event in household.history:  # decisions stay, the words about the family go
+            event.reason = ""
     db.session.execute(sa.delete(HouseholdMember).where(HouseholdMember.user_id == user.id))
 
 

@@ -18,6 +18,7 @@ from portal.accounts.models import User
 from portal.db import utcnow, writing
 from portal.extensions import db
 from portal.i18n import _, _l
+from portal.jobs.models import RUNNING, Job
 from portal.learn.models import Topic
 from portal.markup import slugify
 from portal.rules import RuleError
@@ -517,7 +518,22 @@ def published_count() -> int:
 # -- personal data ---------------------------------------------------------------------------
 
 def _export(user: User) -> dict:
+    applied = db.session.scalars(sa.select(School).where(School.applicant_id == user.id)
+                                 .order_by(School.id))
+    invites = db.session.scalars(sa.select(EditorInvite).where(EditorInvite.email == user.email)
+                                 .order_by(EditorInvite.id))
+    posts = db.session.scalars(sa.select(Activity).where(Activity.author_id == user.id)
+                               .order_by(Activity.id))
     return {"schools_edited": [s.name_zh for s in schools_of(user)],
+            "applications": [{"name_zh": s.name_zh, "name_en": s.name_en,
+                              "address": s.address, "contact": s.contact, "status": s.status,
+                              "reason": s.reason, "created_at": s.created_at} for s in applied],
+            "invitations": [{"school": i.school.name_zh, "created_at": i.created_at}
+                            for i in invites],
+            "posts_authored": [{"school": a.school.name_zh, "status": a.status,
+                                "title": a.title, "body": a.body,
+                                "draft_title": a.draft_title, "draft_body": a.draft_body,
+                                "created_at": a.created_at} for a in posts],
             "reports_made": [{"activity_id": r.activity_id, "reason": r.reason,
                               "created_at": r.created_at} for r in db.session.scalars(
                 sa.select(ActivityReport).where(ActivityReport.user_id == user.id))]}
@@ -527,6 +543,20 @@ def _erase(user: User) -> None:
     # Reports keep counting towards hiding, but no longer say who made them.
     db.session.execute(sa.update(ActivityReport).where(ActivityReport.user_id == user.id)
                        .values(user_id=None, reason=""))
+    # A school stays (its editors, posts and status), but the address and contact its
+    # applicant wrote, and the decision's words to them, go.
+    db.session.execute(sa.update(School).where(School.applicant_id == user.id)
+                       .values(address="", contact="", reason="", applicant_id=None))
+    # Invitations to the address go, and with them their waiting mails (which hold the link).
+    invites = list(db.session.scalars(sa.select(EditorInvite.id).where(
+        EditorInvite.email == user.email)))
+    if invites:
+        for job in db.session.scalars(sa.select(Job).where(Job.kind == INVITE_MAIL_JOB,
+                                                           Job.state != RUNNING)):
+            if isinstance(job.payload, dict) and job.payload.get("invite") in invites:
+                db.session.delete(job)
+        db.session.execute(sa.delete(EditorInvite).where(EditorInvite.id.in_(invites)))
+    # Posts belong to the school: they stay, without their author (ON DELETE SET NULL).
 
 
 def register_personal_data() -> None:

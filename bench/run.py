@@ -49,7 +49,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=200)
     args = parser.parse_args()
     instance = tempfile.mkdtemp(prefix="portal-bench-")
-    app = create_app({"INSTANCE_PATH": instance})  # production hashing costs
+    # Production hashing costs; rate limits off (this measures throughput, not limits).
+    app = create_app({"INSTANCE_PATH": instance, "RATELIMIT_ENABLED": False})
     with app.app_context():
         upgrade()
         search.ensure_index()

@@ -284,7 +284,7 @@ def main():
             ix, index_time, size = build_index(os.path.join(search_dir, name), docs, args.procs)
         with open(os.path.join(search_dir, "CURRENT"), "w") as fh:
             fh.write(name)
-        app = create_app({"INSTANCE_PATH": instance})
+        app = create_app({"INSTANCE_PATH": instance, "RATELIMIT_ENABLED": False})
         q_times, totals = measure_inprocess(app, queries)
         u_times = measure_update(ix, docs) if not args.keep else [float("nan")]
         q_times_after, _ = measure_inprocess(app, queries[:50])  # fresh searcher after writes

@@ -10,7 +10,7 @@ from flask import Flask
 from flask_openapi3 import OpenAPI
 from werkzeug.routing import IntegerConverter
 
-from portal import api, i18n, links, security
+from portal import api, i18n, limits, links, security
 from portal.accounts.views import init_app as init_accounts
 from portal.config import ROOT, instance_path_from_env, load_config
 from portal.core.views import init_app as init_core
@@ -88,6 +88,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_dashboard(app)
     api.init_app(app)
     security.init_app(app)
+    limits.init_app(app)  # last: it wraps the limited views (portal/limits.py)
 
     os.makedirs(app.instance_path, exist_ok=True)
     return app

@@ -87,6 +87,21 @@ class Defaults:
     # Reminders for tomorrow's events are mailed from this hour (site time) on.
     EVENTS_REMINDER_HOUR = 10
 
+    # Rate limits (portal/limits.py): counts in memory, per process, unless a Redis address is
+    # given (redis://127.0.0.1:6379/0), whose counts all workers share.  Limits are strings
+    # such as "10 per minute;50 per hour".
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URL: str | None = None
+    RATELIMIT_LOGIN = "30 per minute;300 per hour"  # sign-in per client address
+    RATELIMIT_LOGIN_ACCOUNT = "10 per minute;60 per hour"  # sign-in per e-mail in the form
+    RATELIMIT_REGISTER = "10 per hour;50 per day"
+    RATELIMIT_RESET_REQUEST = "10 per hour"  # forgot-password forms per client address
+    RATELIMIT_RESET_MAIL = "3 per hour"  # reset mails per target address (silently dropped)
+    RATELIMIT_INVITE = "30 per hour"  # editor invitations per client address
+    RATELIMIT_INVITE_EMAIL = "5 per day"  # ... and per invited e-mail
+    RATELIMIT_REPORT = "10 per hour;30 per day"  # post reports per client address
+    RATELIMIT_API_WRITE = "60 per minute;1000 per hour"  # API writes per token (or address)
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
 
@@ -148,6 +163,17 @@ SETTINGS: dict[str, object] = {
     "JOBS_KEEP_DONE_DAYS": int,
     "JOBS_CLAIM_LOCKING": bool,
     "EVENTS_REMINDER_HOUR": int,
+    "RATELIMIT_ENABLED": bool,
+    "RATELIMIT_STORAGE_URL": str | None,
+    "RATELIMIT_LOGIN": str,
+    "RATELIMIT_LOGIN_ACCOUNT": str,
+    "RATELIMIT_REGISTER": str,
+    "RATELIMIT_RESET_REQUEST": str,
+    "RATELIMIT_RESET_MAIL": str,
+    "RATELIMIT_INVITE": str,
+    "RATELIMIT_INVITE_EMAIL": str,
+    "RATELIMIT_REPORT": str,
+    "RATELIMIT_API_WRITE": str,
     "WTF_CSRF_TIME_LIMIT": int | None,
     "MAX_CONTENT_LENGTH": int,
     # Defaults set by features (their init_app):

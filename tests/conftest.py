@@ -106,8 +106,9 @@ def _app_factory(tmp_path, template: Template):
         url = make_url(PG_URL).set(database=db_name).render_as_string(hide_password=False)
 
     def factory(**overrides):
+        # Rate limits are off unless a test turns them on (tests/security/test_rate_limits.py).
         config = {"TESTING": True, "INSTANCE_PATH": instance, "DATABASE_URL": url,
-                  **FAST_HASHING, **overrides}
+                  "RATELIMIT_ENABLED": False, **FAST_HASHING, **overrides}
         app = create_app(config)
         created.append(app)
         return app

@@ -31,7 +31,11 @@ BY_NAME = {"DATABASE_URL": [("sqlite://", "sqlite://")],
            "BABEL_DEFAULT_LOCALE": [("en", "en")],
            "BABEL_DEFAULT_TIMEZONE": [("Asia/Shanghai", "Asia/Shanghai")],
            "SESSION_COOKIE_SAMESITE": [("Strict", "Strict")],
-           "REMEMBER_COOKIE_SAMESITE": [("Strict", "Strict")]}
+           "REMEMBER_COOKIE_SAMESITE": [("Strict", "Strict")],
+           "RATELIMIT_STORAGE_URL": [("memory://", "memory://")],
+           **{f"RATELIMIT_{n}": [("5 per minute;50 per hour", "5 per minute;50 per hour")]
+              for n in ("LOGIN", "LOGIN_ACCOUNT", "REGISTER", "RESET_REQUEST", "RESET_MAIL",
+                        "INVITE", "INVITE_EMAIL", "REPORT", "API_WRITE")}}
 
 # create_app() takes the instance folder from its argument here (the test's folder).
 NOT_IN_APP = {"INSTANCE_PATH"}

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
+from portal import limits
 from portal.accounts import services
 from portal.accounts.cli import users_cli
 from portal.accounts.forms import (
@@ -218,7 +219,9 @@ def delete_account():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
+        # At most RATELIMIT_RESET_MAIL mails per target address: beyond, no job, same answer.
+        if limits.allow("RATELIMIT_RESET_MAIL", services.normalise_email(form.email.data)):
+            services.request_password_reset(form.email.data)
         return render_template("accounts/forgot_sent.html")
     return render_template("accounts/forgot.html", form=form), 400 if form.errors else 200
 

@@ -22,6 +22,7 @@ from flask import abort, current_app
 from flask_openapi3 import APIBlueprint, Info, Tag
 from pydantic import BaseModel, ValidationError
 
+from portal import limits
 from portal.api import schemas
 from portal.households.catalogue import catalogue
 from portal.i18n import _
@@ -220,6 +221,15 @@ def _error(description: str, *codes: str) -> dict:
             "content": _json(schema)}
 
 
+def _too_many() -> dict:
+    answer = _error("Too many writes with this token (or from this address without one); "
+                    "`Retry-After` gives the seconds to wait", "too_many_requests")
+    answer["headers"] = {"Retry-After": {"required": True, "schema": {"type": "integer"},
+                                         "description": "Seconds until writes are accepted "
+                                                        "again."}}
+    return answer
+
+
 def _unauthorized() -> dict:
     answer = _error(UNAUTHORIZED_TEXT, "unauthorized")
     answer["headers"] = {"WWW-Authenticate": {
@@ -228,8 +238,10 @@ def _unauthorized() -> dict:
     return answer
 
 
-def _answers(declared: Declared, generated: dict) -> dict:
+def _answers(declared: Declared, generated: dict, method: str = "get") -> dict:
     out: dict[str, dict] = {}
+    if method.upper() in limits.WRITES:  # every write counts against RATELIMIT_API_WRITE
+        out["429"] = _too_many()
     for status, (model, text) in declared.ok.items():
         if model == HTML:
             out[str(status)] = {"description": text,
@@ -315,9 +327,9 @@ def build() -> dict[str, Any]:
     doc["jsonSchemaDialect"] = "https://spec.openapis.org/oas/3.1/dialect/base"
     doc["tags"] = [{"name": t.name, "description": t.description} for t in TAGS.values()]
     for item in doc["paths"].values():
-        for op in item.values():
+        for method, op in item.items():
             declared = DECLARED[op["operationId"]]
-            op["responses"] = _answers(declared, op.get("responses", {}))
+            op["responses"] = _answers(declared, op.get("responses", {}), method)
             _parameters(op, declared)
     components = doc["components"]
     named = [*components.get("schemas", {}), "Error"]  # the models flask-openapi3 found

@@ -17,6 +17,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from portal import limits
 from portal.db import discard
 from portal.i18n import _
 from portal.rules import RuleError
@@ -85,6 +86,9 @@ def handle_http(error: HTTPException):
         response.headers["Allow"] = ", ".join(error.valid_methods)
     if status == 401 and wants_json():
         response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    if status == 429:  # over a rate limit (portal/limits.py): when to try again
+        response = make_response(response)
+        response.headers["Retry-After"] = str(limits.retry_after())
     return response
 
 

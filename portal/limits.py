@@ -20,6 +20,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
+from portal.accounts.services import normalise_email
 from portal.config import ConfigError
 
 #: The limit settings (their defaults and comments are in ``portal.config.Defaults``).
@@ -52,7 +53,7 @@ def address_key() -> str:
 
 
 def form_email_key() -> str:
-    return "email:" + _digest((request.form.get("email") or "").strip().lower())
+    return "email:" + _digest(normalise_email(request.form.get("email")))
 
 
 def api_key() -> str:
@@ -103,7 +104,7 @@ def allow(setting: str, value: str) -> bool:
     own = limiter()
     if not own.enabled:
         return True
-    key = f"{setting}:{_digest(value.strip().lower())}"
+    key = f"{setting}:{_digest(normalise_email(value))}"
     return all([own.limiter.hit(item, key) for item in parse_many(current_app.config[setting])])
 
 

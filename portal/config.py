@@ -51,6 +51,11 @@ class Defaults:
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
     LOGIN_LOCKOUT = timedelta(minutes=15)
     PASSWORD_RESET_VALID_FOR = timedelta(hours=1)
+    # A registration's e-mail verification link is valid this long (a new one can be asked for).
+    EMAIL_VERIFY_VALID_FOR = timedelta(days=3)
+    # Reports about a school post count towards hiding it only from verified accounts at least
+    # this old (SCHOOLS_REPORTS_TO_HIDE says how many such reports hide it).
+    REPORTS_MIN_ACCOUNT_AGE = timedelta(days=7)
     # Argon2id cost; tests lower it to stay fast (see tests/conftest.py).
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536
@@ -102,6 +107,11 @@ class Defaults:
     RATELIMIT_REPORT = "10 per hour;30 per day"  # post reports per client address
     RATELIMIT_API_WRITE = "60 per minute;1000 per hour"  # API writes per token (or address)
 
+    # Markdown typed by people (event descriptions, school posts) is rendered once, when it is
+    # saved, in a separate process that is stopped after this many seconds: text that takes
+    # longer (or breaks the renderer) is refused with a message and nothing is saved.
+    MARKDOWN_BUDGET = 1.0
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
 
@@ -141,6 +151,8 @@ SETTINGS: dict[str, object] = {
     "LOGIN_FAILURE_WINDOW": timedelta,
     "LOGIN_LOCKOUT": timedelta,
     "PASSWORD_RESET_VALID_FOR": timedelta,
+    "EMAIL_VERIFY_VALID_FOR": timedelta,
+    "REPORTS_MIN_ACCOUNT_AGE": timedelta,
     "ARGON2_TIME_COST": int,
     "ARGON2_MEMORY_COST": int,
     "ARGON2_PARALLELISM": int,
@@ -174,6 +186,7 @@ SETTINGS: dict[str, object] = {
     "RATELIMIT_INVITE_EMAIL": str,
     "RATELIMIT_REPORT": str,
     "RATELIMIT_API_WRITE": str,
+    "MARKDOWN_BUDGET": float,
     "WTF_CSRF_TIME_LIMIT": int | None,
     "MAX_CONTENT_LENGTH": int,
     # Defaults set by features (their init_app):

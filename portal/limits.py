@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 
 from flask import current_app, request
@@ -22,6 +23,8 @@ from limits import parse_many
 
 from portal.accounts.services import normalise_email
 from portal.config import ConfigError
+
+log = logging.getLogger(__name__)
 
 #: The limit settings (their defaults and comments are in ``portal.config.Defaults``).
 SETTINGS = ["RATELIMIT_LOGIN", "RATELIMIT_LOGIN_ACCOUNT", "RATELIMIT_REGISTER",
@@ -87,6 +90,10 @@ def init_app(app) -> None:
     cfg["RATELIMIT_STORAGE_URI"] = cfg.get("RATELIMIT_STORAGE_URL") or "memory://"
     cfg["RATELIMIT_KEY_PREFIX"] = "portal"  # Flask-Limiter's own settings, not ours to vary
     cfg["RATELIMIT_STRATEGY"] = "fixed-window"
+    # Redis away: count in this process's memory until it is back (checked by Flask-Limiter),
+    # and never let the store's failure become a 500.
+    cfg["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    cfg["RATELIMIT_SWALLOW_ERRORS"] = True
     own = Limiter(key_func=address_key)
     own.init_app(app)
     app.extensions["portal_limiter"] = own
@@ -105,7 +112,15 @@ def allow(setting: str, value: str) -> bool:
     if not own.enabled:
         return True
     key = f"{setting}:{_digest(normalise_email(value))}"
-    return all([own.limiter.hit(item, key) for item in parse_many(current_app.config[setting])])
+    items = parse_many(current_app.config[setting])
+    try:
+        return all([own.limiter.hit(item, key) for item in items])
+    except Exception:  # the shared store is away (its client's errors have no common base)
+        log.warning("rate limit store unavailable: counting %s in memory", setting)
+        fallback = getattr(own, "_fallback_limiter", None)  # Flask-Limiter's in-memory copy
+        if fallback is None:
+            return True
+        return all([fallback.hit(item, key) for item in items])
 
 
 def retry_after() -> int:

@@ -112,6 +112,10 @@ class Defaults:
     # longer (or breaks the renderer) is refused with a message and nothing is saved.
     MARKDOWN_BUDGET = 1.0
 
+    # Where the search index lives: "whoosh" (files in the instance folder, one server) or
+    # "postgresql" (tables in the site's PostgreSQL database, shared by every app server).
+    SEARCH_BACKEND = "whoosh"
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
 
@@ -187,6 +191,7 @@ SETTINGS: dict[str, object] = {
     "RATELIMIT_REPORT": str,
     "RATELIMIT_API_WRITE": str,
     "MARKDOWN_BUDGET": float,
+    "SEARCH_BACKEND": str,
     "WTF_CSRF_TIME_LIMIT": int | None,
     "MAX_CONTENT_LENGTH": int,
     # Defaults set by features (their init_app):

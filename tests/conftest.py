@@ -185,11 +185,14 @@ def csrf_token(client, path: str) -> str:
 
 
 def make_user(app, email="user@example.org", password=PASSWORD, role="citizen",
-              name="测试用户", locale=None):
+              name="测试用户", locale=None, verified=True):
+    """An account made directly (like ``flask users create``): its address is confirmed
+    unless ``verified=False``."""
     from portal.accounts import services
 
     with app.app_context():
-        user = services.register(email, name, password, consent=True, role=role, locale=locale)
+        user = services.register(email, name, password, consent=True, role=role, locale=locale,
+                                 verified=verified)
         return user.id
 
 

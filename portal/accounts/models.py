@@ -22,6 +22,10 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     privacy_version: Mapped[str] = mapped_column(sa.String(32))
     privacy_consented_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the person proved they read mail at ``email`` (a verification link, a password
+    # reset or an editor invitation opened from it); None until then.  Unverified accounts
+    # cannot report posts, sign up for events or publish (``services.require_verified``).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sessions: Mapped[list[LoginSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True)
@@ -29,6 +33,8 @@ class User(db.Model):
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True,
         order_by="ApiToken.created_at")
     password_resets: Mapped[list[PasswordReset]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True)
+    email_verifications: Mapped[list[EmailVerification]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True)
 
     __table_args__ = (
@@ -50,6 +56,10 @@ class User(db.Model):
         if not self.session_token:
             raise RuntimeError("login_user() needs a LoginSession; use services.sign_in()")
         return self.session_token
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
@@ -88,6 +98,21 @@ class ApiToken(db.Model):
 
 class PasswordReset(db.Model):
     __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EmailVerification(db.Model):
+    """A mailed link that confirms the account's address (one at a time per account; a used
+    one stays, with ``used_at``, until a new one replaces it).  Only the token's hash is kept."""
+
+    __tablename__ = "email_verifications"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"),

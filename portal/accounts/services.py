@@ -1,4 +1,5 @@
-"""Account rules: registration, sign-in and lockout, sessions, passwords, tokens, my data.
+"""Account rules: registration and e-mail verification, sign-in and lockout, sessions,
+passwords, tokens, my data.
 
 Tested without HTTP.  Views call these and turn ``RuleError`` into messages.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import hmac
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +25,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from portal import jobs, links, mail
-from portal.accounts.models import ApiToken, LoginSession, LoginThrottle, PasswordReset, User
+from portal.accounts.models import (
+    ApiToken,
+    EmailVerification,
+    LoginSession,
+    LoginThrottle,
+    PasswordReset,
+    User,
+)
 from portal.db import bookkeeping, end_read, utcnow, writing
 from portal.extensions import db
 from portal.i18n import _, _l
@@ -33,6 +42,8 @@ from portal.security import CITIZEN, ROLES
 from portal.site import site
 
 RESET_MAIL_JOB = "accounts.reset_mail"
+REGISTER_JOB = "accounts.register"
+VERIFY_MAIL_JOB = "accounts.verify_mail"
 
 
 def _refused(code: str, message: str, status: int = 422) -> RuleError:
@@ -97,14 +108,22 @@ def get_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
-def register(email: str, display_name: str, password: str, consent: bool,
-             locale: str | None = None, role: str = CITIZEN) -> User:
+def _registration_problem(email: str, password: str, consent: bool) -> None:
     if not consent:
         raise _refused("consent_required",
                        _("Please read and accept the privacy notice to register."))
     problem = password_problem(password, email)
     if problem:
         raise _refused("weak_password", problem)
+
+
+def register(email: str, display_name: str, password: str, consent: bool,
+             locale: str | None = None, role: str = CITIZEN, verified: bool = True) -> User:
+    """An account made on purpose, at once: ``flask users create`` (staff creating it for
+    someone), tests and benchmarks.  It is verified unless ``verified=False``.  The public
+    registration form does not come here: it calls ``request_registration``, whose answer
+    does not tell whether the address has an account, and whose accounts start unverified."""
+    _registration_problem(email, password, consent)
     if role not in ROLES:
         raise _refused("unknown_role", _("Unknown role."))
     taken = RuleError("email_taken", _("An account with this e-mail address already exists."))
@@ -114,14 +133,165 @@ def register(email: str, display_name: str, password: str, consent: bool,
     now = utcnow()
     try:
         with writing():
-            user = User(email=normalise_email(email), display_name=display_name.strip(),
-                        password_hash=password_hash, role=role, locale=locale,
-                        privacy_version=site().privacy_notice_version,
-                        privacy_consented_at=now, created_at=now)
-            db.session.add(user)
-            db.session.flush()
+            user = _new_user(normalise_email(email), display_name, password_hash, locale,
+                             site().privacy_notice_version, now, role=role)
+            user.email_verified_at = now if verified else None
     except sa.exc.IntegrityError:  # the same address registered at the same moment
         raise taken from None
+    return user
+
+
+def _new_user(email: str, display_name: str, password_hash: str, locale: str | None,
+              privacy_version: str, consented_at: datetime, role: str = CITIZEN) -> User:
+    user = User(email=email, display_name=display_name.strip(), password_hash=password_hash,
+                role=role, locale=locale, privacy_version=privacy_version,
+                privacy_consented_at=consented_at, created_at=consented_at,
+                email_verified_at=None)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def request_registration(email: str, display_name: str, password: str, consent: bool,
+                         locale: str | None = None) -> None:
+    """The registration form.  Consent and the password are checked as before (those
+    answers depend only on what was typed); then the same work whether or not the address
+    has an account: the password is hashed and one job is written that names the address.
+
+    The job (``run_registration``) decides: a new address gets an unverified account and a
+    verification link; an address that has an account gets a mail telling its owner that
+    someone tried to register with it.  The person is not signed in."""
+    _registration_problem(email, password, consent)
+    password_hash = hash_password(password)  # slow: before the write lock is taken
+    with writing():
+        jobs.enqueue(REGISTER_JOB, {
+            "email": normalise_email(email), "display_name": display_name.strip()[:80],
+            "password_hash": password_hash, "locale": locale,
+            "privacy_version": site().privacy_notice_version,
+            "consented_at": utcnow().isoformat()})
+
+
+def run_registration(payload: dict) -> None:
+    """The job (its payload, which holds the password's hash, is erased once done): make the
+    account and queue its verification mail, or queue the note to the address's owner."""
+    email = payload["email"]
+    if get_by_email(email) is None:
+        try:
+            with writing():
+                user = _new_user(email, payload["display_name"], payload["password_hash"],
+                                 payload.get("locale"), payload["privacy_version"],
+                                 datetime.fromisoformat(payload["consented_at"]))
+                jobs.enqueue(VERIFY_MAIL_JOB, {"user": user.id, "kind": "link"})
+            return
+        except sa.exc.IntegrityError:  # registered by another job at the same moment
+            pass
+    owner = get_by_email(email)
+    if owner is None:
+        raise RuntimeError("the address was taken and is free again; trying later")
+    with writing():
+        jobs.enqueue(VERIFY_MAIL_JOB, {"user": owner.id, "kind": "taken"})
+
+
+jobs.register(REGISTER_JOB, run_registration, scrub=True, label=_l("Registration"))
+
+
+# -- e-mail verification ----------------------------------------------------------------------
+
+def require_verified(user: User | None) -> None:
+    """Refuse (403 ``unverified``) what only accounts with a confirmed address may do:
+    report a post, sign up for an event, write, submit or publish a school post."""
+    if getattr(user, "email_verified_at", None) is None:
+        raise RuleError("unverified", _(
+            "Please confirm your e-mail address first: open the link we mailed you, or ask "
+            "for a new one on your account page."), 403)
+
+
+def mark_verified(user: User) -> None:
+    """Inside the caller's unit of work: the person has shown they read mail at the address
+    (a verification link, a password reset or an editor invitation opened from a mail)."""
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+
+
+def request_verification_mail(user: User) -> None:
+    """"Send the link again": one job; the worker makes a new link (the old one stops
+    working) and mails it."""
+    if user.email_verified_at is not None:
+        raise RuleError("already_verified", _("Your e-mail address is already confirmed."))
+    with writing():
+        jobs.enqueue(VERIFY_MAIL_JOB, {"user": user.id, "kind": "link"})
+
+
+VERIFY_SUBJECT = _l("Confirm your e-mail address for Green Jiaxing")
+TAKEN_SUBJECT = _l("Someone tried to register with your address on Green Jiaxing")
+
+
+def send_verify_mail(payload: dict) -> None:
+    """The job: ``link`` makes a single-use verification link (replacing any earlier one) and
+    mails it, unless the address was confirmed meanwhile; ``taken`` tells the owner of an
+    existing account that someone tried to register with their address."""
+    user = db.session.get(User, payload["user"])
+    if user is None:
+        return
+    if payload.get("kind") == "taken":
+        mail.send_template(user.email, user.locale, TAKEN_SUBJECT,
+                           "accounts/mail/register_taken.txt", user=user,
+                           login=links.absolute("accounts.login"),
+                           forgot=links.absolute("accounts.forgot_password"))
+        return
+    if user.email_verified_at is not None:
+        return
+    now, raw = utcnow(), secrets.token_urlsafe(32)
+    valid_for = current_app.config["EMAIL_VERIFY_VALID_FOR"]
+    with writing():
+        db.session.execute(sa.delete(EmailVerification).where(
+            EmailVerification.user_id == user.id))
+        db.session.add(EmailVerification(user_id=user.id, token_hash=token_hash(raw),
+                                         created_at=now, expires_at=now + valid_for))
+    seconds = valid_for.total_seconds()
+    days = int(seconds // 86400) if seconds % 86400 == 0 else 0
+    mail.send_template(user.email, user.locale, VERIFY_SUBJECT, "accounts/mail/verify.txt",
+                       user=user, days=days, hours=math.ceil(seconds / 3600),
+                       link=links.absolute("accounts.verify_email", token=raw))
+
+
+jobs.register(VERIFY_MAIL_JOB, send_verify_mail, label=_l("E-mail verification mail"))
+
+
+def valid_verification(raw: str) -> EmailVerification | None:
+    row = db.session.scalar(sa.select(EmailVerification).where(
+        EmailVerification.token_hash == token_hash(raw or "")))
+    if row is None or row.used_at is not None or row.expires_at <= utcnow():
+        return None
+    return row
+
+
+def verify_email(raw: str, password: str | None, signed_in: User | None = None) -> User:
+    """Confirm the address with the mailed link.  The link alone is not enough: the person
+    must be signed in to that account or give its password, so that someone who registered
+    another person's address (and so knows its password) cannot have the owner confirm it
+    for them by opening the mail (pre-hijacking).  The link works once."""
+    def invalid():
+        return RuleError("invalid_link", _("This link is invalid or has expired. "
+                                           "Please ask for a new one."), 404)
+
+    row = valid_verification(raw)
+    if row is None:
+        raise invalid()
+    row_id, user = row.id, db.session.get(User, row.user_id)
+    if signed_in is None or signed_in.id != user.id:
+        user = authenticate(user.email, password or "")  # counted and locked like a sign-in
+    user_id = user.id
+    with writing():
+        used = db.session.execute(
+            sa.update(EmailVerification).where(EmailVerification.id == row_id,
+                                               EmailVerification.used_at.is_(None),
+                                               EmailVerification.expires_at > utcnow())
+            .values(used_at=utcnow()))
+        if used.rowcount != 1:  # used at the same moment by another request
+            raise invalid()
+        user = db.session.get(User, user_id)
+        mark_verified(user)
     return user
 
 
@@ -162,9 +332,17 @@ def forget_failures(email: str, address: str | None = None) -> None:
     db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))
 
 
-def _locked(key: str, now: datetime) -> bool:
+def _locked_until(key: str, now: datetime) -> datetime | None:
     until = db.session.scalar(sa.select(LoginThrottle.locked_until).where(LoginThrottle.key == key))
-    return until is not None and until > now
+    return until if until is not None and until > now else None
+
+
+class LockedOut(RuleError):
+    """Too many failed sign-ins: 429, and how many seconds until the lock ends."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__("locked", message, 429)
+        self.retry_after = retry_after
 
 
 def record_failure(key: str, now: datetime | None = None, ceiling: int | None = None) -> None:
@@ -213,10 +391,12 @@ def authenticate(email: str, password: str) -> User:
     """
     now = utcnow()
     pair, account = _throttle_key(email, _client_address()), _throttle_key(email)
-    if _locked(pair, now) or _locked(account, now):
-        minutes = int(current_app.config["LOGIN_LOCKOUT"].total_seconds() // 60)
-        raise RuleError("locked", _("Too many failed sign-ins. Please try again in "
-                                    "%(minutes)d minutes.", minutes=minutes), 429)
+    until = max(filter(None, [_locked_until(pair, now), _locked_until(account, now)]),
+                default=None)
+    if until is not None:
+        seconds = max(1, math.ceil((until - now).total_seconds()))
+        raise LockedOut(_("Too many failed sign-ins. Please try again in %(minutes)d minutes.",
+                          minutes=math.ceil(seconds / 60)), seconds)
     user = get_by_email(email)
     stored_hash = user.password_hash if user is not None else None
     end_read()  # no transaction (and no SQLite snapshot) held while hashing
@@ -384,6 +564,7 @@ def reset_password(raw: str, new: str) -> User:
         if used.rowcount != 1:
             raise invalid()
         user.password_hash = new_hash
+        mark_verified(user)  # the link came by mail: the address is the person's
         end_other_sessions(user, None)
         forget_failures(user.email)
     return user
@@ -463,6 +644,7 @@ def _export_account(user: User) -> dict:
         "role": user.role,
         "locale": user.locale,
         "created_at": user.created_at,
+        "email_verified_at": user.email_verified_at,
         "privacy_consent": {"notice_version": user.privacy_version,
                             "given_at": user.privacy_consented_at},
         "sign_in_sessions": [{"created_at": s.created_at, "expires_at": s.expires_at,
@@ -473,6 +655,10 @@ def _export_account(user: User) -> dict:
             {"created_at": r.created_at, "expires_at": r.expires_at, "used_at": r.used_at}
             for r in db.session.scalars(sa.select(PasswordReset).where(
                 PasswordReset.user_id == user.id).order_by(PasswordReset.id))],
+        "email_verification_links": [
+            {"created_at": v.created_at, "expires_at": v.expires_at, "used_at": v.used_at}
+            for v in db.session.scalars(sa.select(EmailVerification).where(
+                EmailVerification.user_id == user.id).order_by(EmailVerification.id))],
         "sign_in_failures": [
             {"failures": t.failures, "locked_until": t.locked_until}
             for t in db.session.scalars(sa.select(LoginThrottle).where(LoginThrottle.key.in_(

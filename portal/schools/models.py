@@ -120,6 +120,9 @@ class ActivityReport(db.Model):
     reason: Mapped[str] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved: Mapped[bool] = mapped_column(default=False)
+    # Counts towards hiding the post: the reporter's address was confirmed and their account
+    # at least REPORTS_MIN_ACCOUNT_AGE old when they reported (decided then, kept after).
+    counted: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (sa.UniqueConstraint("activity_id", "user_id"),)
 

@@ -10,7 +10,7 @@ from flask import Flask
 from flask_openapi3 import OpenAPI
 from werkzeug.routing import IntegerConverter
 
-from portal import api, i18n, limits, links, security
+from portal import api, i18n, limits, links, pagecache, security  # noqa: F401 (pagecache: its model)
 from portal.accounts.views import init_app as init_accounts
 from portal.config import ROOT, instance_path_from_env, load_config
 from portal.core.views import init_app as init_core

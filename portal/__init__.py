@@ -10,7 +10,7 @@ from flask import Flask
 from flask_openapi3 import OpenAPI
 from werkzeug.routing import IntegerConverter
 
-from portal import api, i18n, limits, links, pagecache, security  # noqa: F401 (pagecache: its model)
+from portal import api, i18n, limits, links, pagecache, security
 from portal.accounts.views import init_app as init_accounts
 from portal.config import ROOT, instance_path_from_env, load_config
 from portal.core.views import init_app as init_core
@@ -78,6 +78,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     # Each feature's blueprint, commands and hooks (its views.py); the order is kept.
     init_core(app)
+    pagecache.init_app(app)  # before accounts: a page from the cache costs no sign-in lookup
     init_accounts(app)  # registers load_principal: must come before access checks
     init_jobs(app)
     init_search(app)

@@ -112,6 +112,13 @@ class Defaults:
     # longer (or breaks the renderer) is refused with a message and nothing is saved.
     MARKDOWN_BUDGET = 1.0
 
+    # Anonymous pages (portal/pagecache.py): kept rendered until a unit of work changes a table
+    # they show, and at most this many seconds; in this process's memory, or in Redis
+    # (redis://127.0.0.1:6379/1) shared by every app server.
+    PAGE_CACHE_ENABLED = True
+    PAGE_CACHE_SECONDS = 60
+    PAGE_CACHE_REDIS_URL: str | None = None
+
     # Where the search index lives: "whoosh" (files in the instance folder, one server) or
     # "postgresql" (tables in the site's PostgreSQL database, shared by every app server).
     SEARCH_BACKEND = "whoosh"
@@ -191,6 +198,9 @@ SETTINGS: dict[str, object] = {
     "RATELIMIT_REPORT": str,
     "RATELIMIT_API_WRITE": str,
     "MARKDOWN_BUDGET": float,
+    "PAGE_CACHE_ENABLED": bool,
+    "PAGE_CACHE_SECONDS": int,
+    "PAGE_CACHE_REDIS_URL": str | None,
     "SEARCH_BACKEND": str,
     "WTF_CSRF_TIME_LIMIT": int | None,
     "MAX_CONTENT_LENGTH": int,

@@ -1,14 +1,76 @@
-"""The anonymous page cache (issue 13): its per-table generation counters.
+"""The anonymous page cache: the one door to Flask-Caching.
 
-The cache itself comes with the next commits; the table exists from migration 0011 on.
+Pages that every anonymous visitor sees alike in a language (``PAGES``) are stored once
+rendered and served from the store until what they show changes.  What "changes" means is
+counted, not guessed: every unit of work raises a generation counter for each table it wrote
+(one row per table in ``cache_generations``, raised in the same transaction), and a page is
+looked up under a key made of its locale, path, query string and the counters of the tables it
+shows.  A write to one of those tables makes a new key, so the old copy is never served again
+(it expires on its own after ``PAGE_CACHE_SECONDS``, which also bounds how long a page that
+depends on the clock, such as "upcoming events", can lag).
+
+Only requests without a signed-in session (no ``_user_id`` in the session, no remember cookie)
+and without flashed messages are served or stored; a response is stored only when it is a 200
+that set no cookie and rendered no form token (``g.csrf_token``).  Every response of these pages
+gets an ``ETag`` and ``Last-Modified`` and answers ``If-None-Match``/``If-Modified-Since`` with
+304.  The store is in-process (``SimpleCache``) unless ``PAGE_CACHE_REDIS_URL`` names a Redis
+server that several app servers share; the counters are in the database either way, so a
+write seen by one worker invalidates the pages of all of them.
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+import hashlib
+import logging
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
+import sqlalchemy as sa
+from flask import current_app, g, request, session
+from flask_caching import Cache
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from werkzeug.wrappers import Response
+
+from portal.config import ConfigError
 from portal.extensions import db
+from portal.i18n import current_locale
+
+log = logging.getLogger(__name__)
+
+#: Tables whose changes no cached page shows (sessions, tokens, jobs, sign-in bookkeeping).
+UNSHOWN = frozenset({
+    "cache_generations", "jobs", "login_sessions", "login_throttle", "password_resets",
+    "api_tokens", "email_verifications", "calendar_feeds", "alembic_version",
+})
+LIBRARY = ("articles", "topics", "article_topics", "observances")
+ALL = None  # every table not in UNSHOWN
+
+#: The cached pages (endpoints) and the tables each shows (ALL: any shown table).
+PAGES: dict[str, tuple[str, ...] | None] = {
+    "core.home": ALL,
+    "core.privacy": ALL,
+    "learn.index": LIBRARY,
+    "learn.article": LIBRARY,
+    "learn.topic": LIBRARY,
+    "learn.observances": ALL,
+    "learn.observance": ALL,
+    "events.upcoming": ALL,
+    "events.month": ALL,
+    "events.detail": ALL,
+    "events.public_feed": ALL,
+    "dashboard.overview": ALL,
+    "dashboard.open_data": ALL,
+    "schools.directory": ALL,
+    "schools.school": ALL,
+    "schools.activity": ALL,
+    "schools.feed": ALL,
+    "households.wall": ALL,
+}
+
+#: Response headers kept with a stored page.
+_KEPT = ("Content-Type", "Content-Language", "Content-Disposition")
 
 
 class Generation(db.Model):
@@ -18,3 +80,152 @@ class Generation(db.Model):
 
     name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     value: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+# -- counting writes ---------------------------------------------------------------------------
+
+def _touch(session: Session, table) -> None:
+    name = getattr(table, "name", None)
+    if name and name not in UNSHOWN:
+        session.info.setdefault("touched_tables", set()).add(name)
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _after_flush(session, _context) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(obj, "__table__", None)
+        if table is not None and (obj not in session.dirty or session.is_modified(obj)):
+            _touch(session, table)
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _on_execute(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        _touch(state.session, getattr(state.statement, "table", None))
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _raise_generations(session) -> None:
+    """In the committing transaction: flush, then raise the counter of every table written."""
+    session.flush()
+    touched = sorted(session.info.pop("touched_tables", ()))  # sorted: no lock-order deadlock
+    if not touched:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    for name in touched:
+        statement = insert(Generation.__table__).values(name=name, value=1)
+        session.execute(statement.on_conflict_do_update(
+            index_elements=["name"], set_={"value": Generation.__table__.c.value + 1}))
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget(session) -> None:
+    session.info.pop("touched_tables", None)
+
+
+def generations(tables: tuple[str, ...] | None) -> list[tuple[str, int]]:
+    query = sa.select(Generation.name, Generation.value).order_by(Generation.name)
+    if tables is not ALL:
+        query = query.where(Generation.name.in_(tables))
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+# -- serving and storing -----------------------------------------------------------------------
+
+def _store() -> Cache:
+    return current_app.extensions["portal_pagecache"]
+
+
+def _anonymous() -> bool:
+    cfg = current_app.config
+    if request.cookies.get(cfg["REMEMBER_COOKIE_NAME"]):
+        return False
+    return not any(key in session for key in ("_user_id", "_flashes"))
+
+
+def _key(tables) -> str:
+    raw = "\x1f".join([current_locale(), request.path,
+                       request.query_string.decode("latin-1"),
+                       repr(generations(tables))])
+    return "page:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _conditional(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-cache"  # revalidate: 304 costs nothing
+    response.vary.update(("Cookie", "Accept-Language"))
+    return response.make_conditional(request)
+
+
+def serve():
+    """``before_request``: answer from the store when this page is there for this visitor."""
+    tables = PAGES.get(request.endpoint or "", False)
+    if tables is False or request.method not in ("GET", "HEAD") or not _anonymous():
+        return None
+    if request.args.get("lang"):  # the answer sets the language cookie
+        return None
+    try:
+        key = _key(tables)
+        entry = _store().get(key)
+    except Exception:  # a store that is away is a miss, never an error
+        log.warning("page cache unavailable", exc_info=True)
+        return None
+    if entry is None:
+        g.page_cache_key = key
+        return None
+    response = Response(entry["body"], status=200, headers=entry["headers"])
+    response.set_etag(entry["etag"])
+    response.headers["Last-Modified"] = entry["modified"]
+    response.headers["X-Page-Cache"] = "hit"
+    g.page_cache_hit = True
+    return _conditional(response)
+
+
+def store(response: Response) -> Response:
+    """``after_request``: keep a cacheable answer, and make it conditional."""
+    key = g.pop("page_cache_key", None)
+    if key is None or g.get("page_cache_hit"):
+        return response
+    cacheable = (response.status_code == 200 and not response.is_streamed
+                 and "Set-Cookie" not in response.headers and "csrf_token" not in g
+                 and not session.modified and _anonymous())
+    if not cacheable:
+        return response
+    body = response.get_data()
+    etag = hashlib.sha256(body).hexdigest()[:32]
+    modified = format_datetime(datetime.now(UTC).replace(microsecond=0), usegmt=True)
+    entry = {"body": body, "etag": etag, "modified": modified,
+             "headers": [(k, v) for k, v in response.headers.items() if k in _KEPT]}
+    try:
+        _store().set(key, entry)
+    except Exception:
+        log.warning("page cache unavailable", exc_info=True)
+    response.set_etag(etag)
+    response.headers["Last-Modified"] = modified
+    response.headers["X-Page-Cache"] = "miss"
+    return _conditional(response)
+
+
+def clear() -> None:
+    """Drop every stored page (``flask setup`` after content changes; tests)."""
+    _store().clear()
+
+
+def init_app(app) -> None:
+    """Make this application's store; call before ``init_accounts`` so that a page served from
+    the store costs no sign-in lookup."""
+    cfg = app.config
+    url = cfg.get("PAGE_CACHE_REDIS_URL")
+    if url and not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"PORTAL_PAGE_CACHE_REDIS_URL={url!r} is not valid: expected a Redis "
+                          "address such as redis://127.0.0.1:6379/1.")
+    settings = {"CACHE_DEFAULT_TIMEOUT": cfg["PAGE_CACHE_SECONDS"],
+                "CACHE_KEY_PREFIX": "portal-page:"}
+    if url:
+        settings.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=url)
+    else:
+        settings.update(CACHE_TYPE="SimpleCache", CACHE_THRESHOLD=2000)
+    app.extensions["portal_pagecache"] = Cache(app, config=settings)
+    if cfg["PAGE_CACHE_ENABLED"]:
+        app.before_request(serve)
+        app.after_request(store)

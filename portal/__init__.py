@@ -78,7 +78,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     # Each feature's blueprint, commands and hooks (its views.py); the order is kept.
     init_core(app)
-    pagecache.init_app(app)  # before accounts: a page from the cache costs no sign-in lookup
+    pagecache.init_app(app)  # stored pages answered in front of Flask (inside ProxyFix)
     init_accounts(app)  # registers load_principal: must come before access checks
     init_jobs(app)
     init_search(app)

@@ -25,6 +25,7 @@ from markupsafe import Markup, escape
 from portal.extensions import babel
 
 __all__ = ["_", "_l", "_n", "force_locale", "current_locale", "html_lang", "select_locale",
+           "visitor_locale",
            "Localized", "pick", "pick_version", "lang_attr",
            "format_datetime", "format_date", "format_time", "format_number", "format_skeleton",
            "init_app"]
@@ -51,11 +52,16 @@ def select_locale() -> str:
     user = g.get("principal")
     if user is not None and normalise(user.locale):
         return normalise(user.locale)
-    from_cookie = normalise(request.cookies.get(current_app.config["LANG_COOKIE_NAME"]))
+    return visitor_locale(request.cookies, request.accept_languages)
+
+
+def visitor_locale(cookies: Mapping, accept_languages) -> str:
+    """The language of a visitor who did not choose one in the URL and is not signed in: the
+    cookie → Accept-Language → zh (also used by the page cache, before Flask runs)."""
+    from_cookie = normalise(cookies.get(current_app.config["LANG_COOKIE_NAME"]))
     if from_cookie:
         return from_cookie
-    best = request.accept_languages.best_match(
-        ["zh", "zh-CN", "zh-Hans", "en", "en-US", "en-GB"])
+    best = accept_languages.best_match(["zh", "zh-CN", "zh-Hans", "en", "en-US", "en-GB"])
     return normalise(best) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

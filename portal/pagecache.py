@@ -31,11 +31,14 @@ from flask_caching import Cache
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
-from werkzeug.wrappers import Response
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RoutingException
+from werkzeug.wrappers import Request, Response
 
 from portal.config import ConfigError
 from portal.extensions import db
-from portal.i18n import current_locale
+from portal.i18n import visitor_locale
 
 log = logging.getLogger(__name__)
 
@@ -124,86 +127,127 @@ def _forget(session) -> None:
     session.info.pop("touched_tables", None)
 
 
+def _generations_sql(tables: tuple[str, ...] | None) -> str:
+    # Our own table names (constants in this module), never input.
+    names = "" if tables is ALL else ", ".join(f"'{name}'" for name in tables)
+    where = f" WHERE name IN ({names})" if names else ""
+    return f"SELECT name, value FROM cache_generations{where} ORDER BY name"  # noqa: S608
+
+
 def generations(tables: tuple[str, ...] | None) -> list[tuple[str, int]]:
-    query = sa.select(Generation.name, Generation.value).order_by(Generation.name)
-    if tables is not ALL:
-        query = query.where(Generation.name.in_(tables))
-    return [tuple(row) for row in db.session.execute(query)]
+    """The counters of ``tables`` (ALL: every table written so far).  On a pooled DBAPI
+    connection, without the ORM or SQLAlchemy's statement layer: this runs for every cached
+    page, and is most of what a stored page costs."""
+    conn = db.engine.raw_connection()
+    try:
+        cursor = conn.cursor()
+        cursor.execute(_generations_sql(tables))
+        rows = [(name, int(value)) for name, value in cursor.fetchall()]
+        cursor.close()
+        conn.commit()  # end the read (PostgreSQL: no transaction left open in the pool)
+        return rows
+    finally:
+        conn.close()
 
 
 # -- serving and storing -----------------------------------------------------------------------
+
+#: Response headers not kept with a stored page (made again, or not the visitor's).
+_NOT_KEPT = frozenset({"set-cookie", "content-length", "date", "etag", "last-modified",
+                       "x-page-cache"})
+
 
 def _store() -> Cache:
     return current_app.extensions["portal_pagecache"]
 
 
-def _anonymous() -> bool:
+def _without_session(cookies) -> bool:
+    """No session and no remember cookie: a visitor who cannot be signed in (and has no
+    flashed message or form token waiting)."""
     cfg = current_app.config
-    if request.cookies.get(cfg["REMEMBER_COOKIE_NAME"]):
-        return False
-    return not any(key in session for key in ("_user_id", "_flashes"))
+    return cfg["SESSION_COOKIE_NAME"] not in cookies and cfg["REMEMBER_COOKIE_NAME"] not in cookies
 
 
-def _key(tables) -> str:
-    raw = "\x1f".join([current_locale(), request.path,
-                       request.query_string.decode("latin-1"),
+def _key(environ, cookies, accept_languages, tables) -> str:
+    raw = "\x1f".join([visitor_locale(cookies, accept_languages), environ.get("HTTP_HOST", ""),
+                       environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
                        repr(generations(tables))])
-    return "page:" + hashlib.sha256(raw.encode()).hexdigest()
+    return "page:" + hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _conditional(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-cache"  # revalidate: 304 costs nothing
+def _validators(response: Response, etag: str, modified: str) -> None:
+    response.set_etag(etag)
+    response.headers["Last-Modified"] = modified
+    response.headers["Cache-Control"] = "no-cache"  # revalidate: a 304 costs nothing
     response.vary.update(("Cookie", "Accept-Language"))
-    return response.make_conditional(request)
 
 
-def serve():
-    """``before_request``: answer from the store when this page is there for this visitor."""
-    tables = PAGES.get(request.endpoint or "", False)
-    if tables is False or request.method not in ("GET", "HEAD") or not _anonymous():
-        return None
-    if request.args.get("lang"):  # the answer sets the language cookie
-        return None
-    try:
-        key = _key(tables)
-        entry = _store().get(key)
-    except Exception:  # a store that is away is a miss, never an error
-        log.warning("page cache unavailable", exc_info=True)
-        return None
-    if entry is None:
-        g.page_cache_key = key
-        return None
-    response = Response(entry["body"], status=200, headers=entry["headers"])
-    response.set_etag(entry["etag"])
-    response.headers["Last-Modified"] = entry["modified"]
-    response.headers["X-Page-Cache"] = "hit"
-    g.page_cache_hit = True
-    return _conditional(response)
+class Middleware:
+    """WSGI, inside ProxyFix and in front of Flask: a stored page is answered without a request
+    context, session, sign-in lookup or template (the point of the cache)."""
+
+    def __init__(self, app, inner):
+        self.app, self.inner = app, inner
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            response = self.lookup(environ)
+            if response is not None:
+                return response(environ, start_response)
+        return self.inner(environ, start_response)
+
+    def lookup(self, environ) -> Response | None:
+        request = Request(environ)
+        with self.app.app_context():
+            if not _without_session(request.cookies) or "lang" in request.args:
+                return None
+            try:
+                endpoint, _values = self.app.url_map.bind_to_environ(environ).match()
+            except (HTTPException, RoutingException):
+                return None
+            tables = PAGES.get(endpoint, False)
+            if tables is False:
+                return None
+            try:
+                entry = _store().get(_key(environ, request.cookies, request.accept_languages,
+                                          tables))
+            except Exception:  # a store that is away is a miss, never an error
+                log.warning("page cache unavailable", exc_info=True)
+                return None
+        if entry is None:
+            return None
+        response = Response(entry["body"], status=200, headers=entry["headers"])
+        _validators(response, entry["etag"], entry["modified"])
+        response.headers["X-Page-Cache"] = "hit"
+        return response.make_conditional(request)
 
 
 def store(response: Response) -> Response:
     """``after_request``: keep a cacheable answer, and make it conditional."""
-    key = g.pop("page_cache_key", None)
-    if key is None or g.get("page_cache_hit"):
+    tables = PAGES.get(request.endpoint or "", False)
+    if tables is False or request.method not in ("GET", "HEAD"):
         return response
     cacheable = (response.status_code == 200 and not response.is_streamed
+                 and _without_session(request.cookies) and "lang" not in request.args
                  and "Set-Cookie" not in response.headers and "csrf_token" not in g
-                 and not session.modified and _anonymous())
+                 and not session.modified)
     if not cacheable:
         return response
     body = response.get_data()
     etag = hashlib.sha256(body).hexdigest()[:32]
     modified = format_datetime(datetime.now(UTC).replace(microsecond=0), usegmt=True)
+    _validators(response, etag, modified)
     entry = {"body": body, "etag": etag, "modified": modified,
-             "headers": [(k, v) for k, v in response.headers.items() if k in _KEPT]}
+             "headers": [(k, v) for k, v in response.headers.items()
+                         if k.lower() not in _NOT_KEPT]}
     try:
-        _store().set(key, entry)
+        _store().set(_key(request.environ, request.cookies, request.accept_languages, tables),
+                     entry)
     except Exception:
         log.warning("page cache unavailable", exc_info=True)
-    response.set_etag(etag)
-    response.headers["Last-Modified"] = modified
+        return response
     response.headers["X-Page-Cache"] = "miss"
-    return _conditional(response)
+    return response.make_conditional(request)
 
 
 def clear() -> None:
@@ -212,8 +256,8 @@ def clear() -> None:
 
 
 def init_app(app) -> None:
-    """Make this application's store; call before ``init_accounts`` so that a page served from
-    the store costs no sign-in lookup."""
+    """Make this application's store, keep pages after each request and answer stored ones
+    in front of Flask (inside ProxyFix: call after ``links.init_app``)."""
     cfg = app.config
     url = cfg.get("PAGE_CACHE_REDIS_URL")
     if url and not url.startswith(("redis://", "rediss://", "unix://")):
@@ -227,5 +271,8 @@ def init_app(app) -> None:
         settings.update(CACHE_TYPE="SimpleCache", CACHE_THRESHOLD=2000)
     app.extensions["portal_pagecache"] = Cache(app, config=settings)
     if cfg["PAGE_CACHE_ENABLED"]:
-        app.before_request(serve)
         app.after_request(store)
+        if isinstance(app.wsgi_app, ProxyFix):  # behind it: hosts and schemes are the real ones
+            app.wsgi_app.app = Middleware(app, app.wsgi_app.app)
+        else:
+            app.wsgi_app = Middleware(app, app.wsgi_app)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 
-from flask import Response
+from flask import Response, stream_with_context
 
 
 def cell(value) -> str:
@@ -24,11 +25,26 @@ def _number(text: str) -> bool:
     return True
 
 
-def response(name: str, header: list[str], rows) -> Response:
+def lines(header: list[str], rows: Iterable):
+    """The CSV text, one line at a time: the BOM and the header first."""
     out = io.StringIO()
     writer = csv.writer(out)
+
+    def take() -> str:
+        text = out.getvalue()
+        out.seek(0)
+        out.truncate()
+        return text
+
     writer.writerow(header)
+    yield "\ufeff" + take()
     for row in rows:
         writer.writerow([cell(c) for c in row])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
+        yield take()
+
+
+def response(name: str, header: list[str], rows: Iterable) -> Response:
+    """A CSV download streamed as it is written (``rows`` may be a generator reading the
+    database: it runs inside the request's context, in constant memory)."""
+    return Response(stream_with_context(lines(header, rows)), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{name}.csv"'})

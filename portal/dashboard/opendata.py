@@ -4,12 +4,13 @@ agreed to show (a green family appears masked, and only if it chose the public w
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
+from portal.dashboard.sqltime import month_of
 from portal.events.models import CANCELLED, CONFIRMED, PUBLISHED, Event, Signup
 from portal.extensions import db
 from portal.households.models import Household, MonthlyReport
@@ -30,70 +31,81 @@ class Dataset:
     title: object
     description: object
     fields: tuple[tuple[str, object], ...]
-    rows: Callable[[], list[dict]]
+    rows: Callable[[], Iterator[dict]]  # a generator: datasets stream
 
 
 def _iso(value):
     return value.astimezone(zone()).isoformat() if value else None
 
 
+def _stream(stmt):
+    """Rows of ``stmt`` a batch at a time (a server-side cursor on PostgreSQL)."""
+    return db.session.execute(stmt.execution_options(yield_per=500)).scalars()
+
+
 def _events():
-    return [{"id": e.id, "title_zh": e.title_zh, "title_en": e.title_en,
-             "starts_at": _iso(e.starts_at), "ends_at": _iso(e.ends_at), "place": e.place,
-             "district": e.district, "capacity": e.capacity, "status": e.status,
-             "observance": e.observance_slug or ""}
-            for e in db.session.scalars(sa.select(Event).where(
-                Event.status.in_((PUBLISHED, CANCELLED))).order_by(Event.starts_at))]
+    for e in _stream(sa.select(Event).where(Event.status.in_((PUBLISHED, CANCELLED)))
+                     .order_by(Event.starts_at, Event.id)):
+        yield {"id": e.id, "title_zh": e.title_zh, "title_en": e.title_en,
+               "starts_at": _iso(e.starts_at), "ends_at": _iso(e.ends_at), "place": e.place,
+               "district": e.district, "capacity": e.capacity, "status": e.status,
+               "observance": e.observance_slug or ""}
 
 
 def _observances():
     year = datetime.now(zone()).year
-    rows = []
     for o in learn.observances():
         for y in (year, year + 1):
             occ = occurrence(o, y)
-            rows.append({"slug": o.slug, "name_zh": o.zh, "name_en": o.en, "kind": o.kind,
-                         "year": y, "start": occ.start.isoformat() if occ else None,
-                         "end": occ.end.isoformat() if occ else None,
-                         "provisional": occ.provisional if occ else None})
-    return rows
+            yield {"slug": o.slug, "name_zh": o.zh, "name_en": o.en, "kind": o.kind,
+                   "year": y, "start": occ.start.isoformat() if occ else None,
+                   "end": occ.end.isoformat() if occ else None,
+                   "provisional": occ.provisional if occ else None}
 
 
 def _green_families():
-    return [{"name": mask_name(h.name) if h.show_on_wall and h.name else "",
-             "district": h.district, "year": h.named_on.year if h.named_on else None,
-             "status": h.status}
-            for h in db.session.scalars(sa.select(Household).where(
-                Household.status.in_(("named", "rectification"))).order_by(Household.named_on))]
+    for h in _stream(sa.select(Household).where(
+            Household.status.in_(("named", "rectification")))
+            .order_by(Household.named_on, Household.id)):
+        yield {"name": mask_name(h.name) if h.show_on_wall and h.name else "",
+               "district": h.district, "year": h.named_on.year if h.named_on else None,
+               "status": h.status}
 
 
 def _schools():
-    return [{"slug": s.slug, "name_zh": s.name_zh, "name_en": s.name_en,
-             "district": s.district, "type": s.type, "green_level": s.green_level,
-             "green_year": s.green_year}
-            for s in db.session.scalars(sa.select(School).where(School.status == "verified")
-                                        .order_by(School.district, School.name_zh))]
+    for s in _stream(sa.select(School).where(School.status == "verified")
+                     .order_by(School.district, School.name_zh, School.id)):
+        yield {"slug": s.slug, "name_zh": s.name_zh, "name_en": s.name_en,
+               "district": s.district, "type": s.type, "green_level": s.green_level,
+               "green_year": s.green_year}
 
 
 def _monthly():
+    """Grouped in the database: as many rows come back as there are months and districts."""
     table: dict[tuple[str, str], dict] = defaultdict(
         lambda: {"households_registered": 0, "pledges_kept": 0, "signups": 0,
                  "service_hours": 0.0})
-    for h in db.session.scalars(sa.select(Household)):
-        table[(f"{h.created_at.astimezone(zone()):%Y-%m}", h.district)][
-            "households_registered"] += 1
-    for report, district in db.session.execute(sa.select(MonthlyReport, Household.district)
-                                               .join(Household)):
-        table[(report.month, district)]["pledges_kept"] += len(report.kept)
-    for signup, event in db.session.execute(sa.select(Signup, Event).join(Event)):
-        key = (f"{signup.created_at.astimezone(zone()):%Y-%m}", event.district)
-        table[key]["signups"] += 1
-        if signup.status == CONFIRMED and signup.hours is not None:
-            table[(f"{event.starts_at.astimezone(zone()):%Y-%m}", event.district)][
-                "service_hours"] += float(signup.hours)
+    queries = {
+        "households_registered": sa.select(month_of(Household.created_at), Household.district,
+                                           sa.func.count()),
+        "pledges_kept": sa.select(MonthlyReport.month, Household.district,
+                                  sa.func.sum(sa.func.json_array_length(MonthlyReport.kept)))
+        .join(Household),
+        "signups": sa.select(month_of(Signup.created_at), Event.district, sa.func.count())
+        .join(Event),
+        "service_hours": sa.select(month_of(Event.starts_at), Event.district,
+                                   sa.func.sum(Signup.hours)).join(Event)
+        .where(Signup.status == CONFIRMED, Signup.hours.is_not(None)),
+    }
+    for field, stmt in queries.items():
+        for month, district, value in db.session.execute(
+                stmt.group_by(*list(stmt.selected_columns)[:2])):
+            table[(month, district)][field] = float(value or 0) if field == "service_hours" \
+                else int(value or 0)
     known = {d.code for d in site().divisions}
-    return [{"month": m, "district": d, **v} for (m, d), v in sorted(table.items())
-            if d in known]
+    for (month, district), values in sorted(table.items()):
+        if district in known:
+            yield {"month": month, "district": district, **values}
 
 
 DATASETS = (

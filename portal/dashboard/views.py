@@ -11,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 
@@ -116,15 +117,23 @@ def dataset(name: str, fmt: str):
     found = opendata.dataset(name)
     if found is None or fmt not in ("csv", "json"):
         abort(404)
-    rows = found.rows()
+    fields = [f for f, _d in found.fields]
     if fmt == "json":
-        body = json.dumps({"dataset": found.name, "generated_at": datetime.now(zone())
-                           .isoformat(), "licence": str(opendata.LICENCE),
-                           "fields": [f for f, _d in found.fields], "rows": rows},
-                          ensure_ascii=False, indent=1)
-        return Response(body, mimetype="application/json")
-    return _csv(found.name, [f for f, _d in found.fields],
-                [[r[f] if r[f] is not None else "" for f, _d in found.fields] for r in rows])
+        return Response(stream_with_context(_json_lines(found, fields)),
+                        mimetype="application/json")
+    return _csv(found.name, fields,
+                ([r[f] if r[f] is not None else "" for f in fields] for r in found.rows()))
+
+
+def _json_lines(found, fields: list[str]):
+    """The dataset as one JSON document, written a row at a time (constant memory)."""
+    head = json.dumps({"dataset": found.name, "generated_at": datetime.now(zone()).isoformat(),
+                       "licence": str(opendata.LICENCE), "fields": fields},
+                      ensure_ascii=False, indent=1)
+    yield head[:-2] + ',\n "rows": ['
+    for i, row in enumerate(found.rows()):
+        yield ("," if i else "") + "\n  " + json.dumps(row, ensure_ascii=False)
+    yield "\n ]\n}"
 
 
 @bp.app_template_global()

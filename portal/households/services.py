@@ -34,6 +34,7 @@ from portal.households.models import (
     StatusEvent,
 )
 from portal.i18n import _, _l
+from portal.paging import Page, newest_first
 from portal.rules import RuleError
 from portal.schools.services import published_count
 from portal.site import GreenFamily, resolve_division, site, zone
@@ -467,10 +468,13 @@ def unmask_phone(household: Household, by: User) -> str:
 
 # -- public figures ------------------------------------------------------------------------
 
-def wall() -> list[Household]:
-    return list(db.session.scalars(sa.select(Household).where(
-        Household.show_on_wall.is_(True), Household.owner_id.is_not(None))
-        .order_by(Household.created_at)))
+def wall(before: int | None = None) -> Page:
+    """One page of the public wall, newest first: (household, number of pledges) rows."""
+    pledges = (sa.select(sa.func.count()).where(HouseholdPledge.household_id == Household.id)
+               .correlate(Household).scalar_subquery())
+    stmt = sa.select(Household, pledges).where(Household.show_on_wall.is_(True),
+                                              Household.owner_id.is_not(None))
+    return newest_first(stmt, Household.id, before, scalars=False)
 
 
 def district_totals() -> dict[str, int]:

@@ -1,6 +1,6 @@
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
-from portal import charts
+from portal import charts, paging
 from portal.core.content import register_loader
 from portal.extensions import db
 from portal.households import catalogue as pledge_catalogue
@@ -185,7 +185,7 @@ def certificate():
 
 @bp.route("/households")
 def wall():
-    return render_template("households/wall.html", households=services.wall(),
+    return render_template("households/wall.html", page=services.wall(paging.cursor()),
                            totals=services.district_totals())
 
 

@@ -1,6 +1,13 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    ValidationError,
+)
 
 from portal.accounts.services import password_problem
 from portal.i18n import _l
@@ -66,6 +73,14 @@ class ResetPasswordForm(FlaskForm):
         InputRequired(message=_l("Please choose a password.")), _strong_password],
         description=_l("At least 12 characters."))
     submit = SubmitField(_l("Set new password"))
+
+
+class VerifyForm(FlaskForm):
+    """Confirming the address: the password (asked for unless that account is signed in)."""
+
+    password = PasswordField(_l("Password"), validators=[
+        Optional(), Length(max=1024, message=_l("Your password is not correct."))])
+    submit = SubmitField(_l("Confirm my address"))
 
 
 class TokenForm(FlaskForm):

@@ -108,6 +108,10 @@ def get_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
+def get_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
 def _registration_problem(email: str, password: str, consent: bool) -> None:
     if not consent:
         raise _refused("consent_required",
@@ -248,14 +252,19 @@ def send_verify_mail(payload: dict) -> None:
             EmailVerification.user_id == user.id))
         db.session.add(EmailVerification(user_id=user.id, token_hash=token_hash(raw),
                                          created_at=now, expires_at=now + valid_for))
-    seconds = valid_for.total_seconds()
-    days = int(seconds // 86400) if seconds % 86400 == 0 else 0
+    days, hours = verify_link_lifetime()
     mail.send_template(user.email, user.locale, VERIFY_SUBJECT, "accounts/mail/verify.txt",
-                       user=user, days=days, hours=math.ceil(seconds / 3600),
+                       user=user, days=days, hours=hours,
                        link=links.absolute("accounts.verify_email", token=raw))
 
 
 jobs.register(VERIFY_MAIL_JOB, send_verify_mail, label=_l("E-mail verification mail"))
+
+
+def verify_link_lifetime() -> tuple[int, int]:
+    """How long a verification link works, for people: (whole days or 0, hours)."""
+    seconds = current_app.config["EMAIL_VERIFY_VALID_FOR"].total_seconds()
+    return (int(seconds // 86400) if seconds % 86400 == 0 else 0), math.ceil(seconds / 3600)
 
 
 def valid_verification(raw: str) -> EmailVerification | None:

@@ -6,6 +6,7 @@ from flask import (
     Response,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -25,6 +26,7 @@ from portal.accounts.forms import (
     RegisterForm,
     ResetPasswordForm,
     TokenForm,
+    VerifyForm,
 )
 from portal.extensions import login_manager
 from portal.i18n import _, _l, current_locale, normalise
@@ -87,24 +89,91 @@ def _sign_in(user, remember: bool) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
+    """The answer to a valid form is the same whether or not the address has an account (a
+    job decides what to mail); nobody is signed in by registering."""
     if current_user.is_authenticated:
         return redirect(url_for("accounts.account"))
     form = RegisterForm()
     if form.validate_on_submit():
+        email = services.normalise_email(form.email.data)
         try:
-            user = services.register(form.email.data, form.display_name.data, form.password.data,
-                                     consent=form.consent.data, locale=current_locale())
+            # At most RATELIMIT_RESET_MAIL mails per target address: beyond, no job, same
+            # answer (registration cannot be used to flood someone's mailbox).
+            if limits.allow("RATELIMIT_RESET_MAIL", "register:" + email):
+                services.request_registration(email, form.display_name.data,
+                                              form.password.data, consent=form.consent.data,
+                                              locale=current_locale())
         except RuleError as err:
-            field_errors = form.email.errors if err.code == "email_taken" else form.form_errors
-            field_errors.append(err.message)
+            form.form_errors.append(err.message)
         else:
-            _sign_in(user, remember=False)
-            flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name),
-                  "success")
-            return redirect(url_for("accounts.account"))
+            flash(_("We have sent a message to %(email)s. Open the link in it to finish "
+                    "creating your account.", email=email), "success")
+            return redirect(url_for("accounts.register_sent"))
     return render_template("accounts/register.html", form=form,
                            notice_version=site().privacy_notice_version), \
         400 if form.errors or form.form_errors else 200
+
+
+@bp.route("/register/sent")
+def register_sent():
+    days, hours = services.verify_link_lifetime()
+    return render_template("accounts/register_sent.html", days=days, hours=hours)
+
+
+@bp.route("/verify/<token>", methods=["GET", "POST"])
+def verify_email(token: str):
+    """The mailed link shows a page with a button (mail scanners that fetch links do not
+    confirm anything); confirming asks for the password unless the account is signed in."""
+    row = services.valid_verification(token)
+    if row is None:
+        return render_template("accounts/verify_invalid.html"), 404
+    owner = services.get_user(row.user_id)
+    signed_in = g.principal if current_user.is_authenticated else None
+    needs_password = signed_in is None or signed_in.id != owner.id
+    form = VerifyForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.verify_email(token, form.password.data, signed_in)
+        except services.LockedOut as err:
+            form.password.errors.append(err.message)
+            response = make_response(render_template(
+                "accounts/verify.html", form=form, email=owner.email,
+                needs_password=needs_password), 429)
+            response.headers["Retry-After"] = str(err.retry_after)
+            return response
+        except RuleError as err:
+            if err.code == "invalid_link":
+                return render_template("accounts/verify_invalid.html"), 404
+            form.password.errors.append(_("Your password is not correct."))
+            status = 401
+        else:
+            if needs_password:
+                if signed_in is not None:  # someone else was signed in in this browser
+                    services.end_session(current_user.session_token)
+                    logout_user()
+                _sign_in(user, remember=False)
+            flash(_("Thank you: your e-mail address is confirmed."), "success")
+            return redirect(url_for("accounts.account"))
+    elif form.errors:
+        status = 400
+    return render_template("accounts/verify.html", form=form, email=owner.email,
+                           needs_password=needs_password), status
+
+
+@bp.route("/account/verify", methods=["POST"])
+def resend_verification():
+    user = g.principal
+    if user.email_verified_at is not None:
+        flash(_("Your e-mail address is already confirmed."), "success")
+    elif not limits.allow("RATELIMIT_RESET_MAIL", "verify:" + user.email):
+        flash(_("You have asked for several links in a short time. Please use the latest "
+                "one, or try again in an hour."), "error")
+    else:
+        services.request_verification_mail(user)
+        flash(_("We have sent a new link to %(email)s. It replaces the earlier ones.",
+                email=user.email), "success")
+    return redirect(url_for("accounts.account"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -116,12 +185,20 @@ def login():
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.email.data, form.password.data)
+        except services.LockedOut as err:
+            form.form_errors.append(err.message)
+            response = make_response(render_template("accounts/login.html", form=form), 429)
+            response.headers["Retry-After"] = str(err.retry_after)
+            return response
         except RuleError as err:
             form.form_errors.append(err.message)
-            status = 429 if err.code == "locked" else 401
+            status = 401
         else:
             _sign_in(user, remember=form.remember.data)
             flash(_("You are signed in."), "success")
+            if user.email_verified_at is None:
+                flash(_("Your e-mail address is not confirmed yet: open the link we mailed "
+                        "you, or ask for a new one on your account page."), "info")
             return redirect(_safe_next(url_for("core.home")))
     elif form.errors:
         status = 400
@@ -245,14 +322,51 @@ def reset_password(token: str):
 ROLE_LABELS = {"citizen": _l("Citizen"), "school": _l("School editor"),
                "organizer": _l("Organizer (city staff)"), "admin": _l("Administrator")}
 
-# Labels for the keys of ``services.export_data``; features add theirs with ``DATA_LABELS.update``.
+# Labels for the keys of ``services.export_data`` (every feature's share: sections and
+# fields), so that "My data" shows no raw key; tests/accounts/test_data_labels.py checks that
+# every key of a full export is here.
 DATA_LABELS = {
-    "account": _l("Account"), "email": _l("E-mail address"), "display_name": _l("Display name"),
+    # sections
+    "account": _l("Account"), "events": _l("Event sign-ups"),
+    "calendar_feed": _l("Calendar feed"), "household": _l("Green household"),
+    "schools": _l("Schools"),
+    # account
+    "email": _l("E-mail address"), "display_name": _l("Display name"),
     "role": _l("Role"), "locale": _l("Language"), "created_at": _l("Created"),
+    "email_verified_at": _l("E-mail address confirmed"),
     "privacy_consent": _l("Consent to the privacy notice"), "notice_version": _l("Notice version"),
     "given_at": _l("Given at"), "sign_in_sessions": _l("Signed-in devices"),
     "expires_at": _l("Expires"), "remember_me": _l("Remember me"), "api_tokens": _l("API tokens"),
     "name": _l("Name"), "prefix": _l("Starts with"), "last_used_at": _l("Last used"),
+    "password_reset_links": _l("Password reset links"), "used_at": _l("Used"),
+    "email_verification_links": _l("E-mail verification links"),
+    "sign_in_failures": _l("Failed sign-ins"), "failures": _l("Failures"),
+    "locked_until": _l("Locked until"), "waiting_jobs": _l("Waiting jobs"),
+    "kind": _l("Kind"),
+    # events
+    "event": _l("Event"), "event_id": _l("Event number"), "status": _l("Status"),
+    "signed_up_at": _l("Signed up"), "checked_in_at": _l("Checked in"),
+    "checked_out_at": _l("Checked out"), "hours": _l("Hours"),
+    "hours_corrections": _l("Hours corrections"), "previous": _l("Before"),
+    "reason": _l("Reason"),
+    # household
+    "district": _l("District"), "members": _l("Members"), "pledges": _l("Pledges"),
+    "code": _l("Code"), "reports": _l("Monthly reports"), "month": _l("Month"),
+    "pledged": _l("Pledged"), "kept": _l("Kept"), "updated_at": _l("Updated"),
+    "town": _l("Town or street"), "phone": _l("Phone"),
+    "show_on_wall": _l("Shown on the green family wall"),
+    "wall_consent_at": _l("Consent to the wall given at"),
+    "staff_contact": _l("Staff may contact us"),
+    "contact_consent_at": _l("Consent to contact given at"),
+    "applications": _l("Applications"), "story": _l("Story"), "decided_at": _l("Decided"),
+    "history": _l("History"), "action": _l("Action"),
+    # schools
+    "schools_edited": _l("Schools I edit"), "name_zh": _l("Name in Chinese"),
+    "name_en": _l("Name in English"), "address": _l("Address"), "contact": _l("Contact"),
+    "invitations": _l("Invitations"), "school": _l("School"),
+    "posts_authored": _l("Posts written"), "title": _l("Title"), "body": _l("Text"),
+    "draft_title": _l("Title of the draft"), "draft_body": _l("Text of the draft"),
+    "reports_made": _l("Reports made"), "activity_id": _l("Post number"),
 }
 
 

@@ -8,6 +8,7 @@ CSP violation the page itself causes shows up as a console error below.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -15,11 +16,12 @@ from axe_playwright_python.sync_playwright import Axe
 
 from portal.jobs.services import work as _work
 from tests.browser.conftest import login
+from tests.conftest import make_user, outbox
 
 pytestmark = pytest.mark.browser
 
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
-PUBLIC_PAGES = ["/", "/login", "/register", "/privacy"]
+PUBLIC_PAGES = ["/", "/login", "/register", "/register/sent", "/privacy"]
 
 _axe = Axe()
 
@@ -73,6 +75,19 @@ def test_library_and_search_pages_are_accessible(library_server, page, path, lan
 def test_my_data_page_is_accessible(live_server, page, user, sign_in_form, lang):
     sign_in_form(page, user["email"], user["password"])
     check_page(page, f"{live_server}/account/data?lang={lang}", lang)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_unverified_account_and_confirmation_pages_are_accessible(app, live_server, page,
+                                                                  sign_in_form, lang):
+    """The account page with its "confirm your address" notice, and the mailed link's page."""
+    make_user(app, email="new@example.org", verified=False)
+    sign_in_form(page, "new@example.org")
+    check_page(page, f"{live_server}/account?lang={lang}", lang)
+    page.locator("#verify-notice [type=submit]").click()
+    [mail] = [m for m in outbox(app) if m["To"] == "new@example.org"]
+    link = re.search(r"https?://[^/\s]+(/verify/\S+)", mail.get_body().get_content()).group(1)
+    check_page(page, f"{live_server}{link}?lang={lang}", lang)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -1,5 +1,5 @@
-"""A visitor's path through the portal in a real browser: language, registration, sign-out,
-sign-in, keyboard access and a failed sign-in."""
+"""A visitor's path through the portal in a real browser: language, registration and the
+mailed confirmation link, sign-out, sign-in, keyboard access and a failed sign-in."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.conftest import outbox
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +38,7 @@ def test_keyboard_user_reaches_skip_link_first(live_server, page):
     expect(page.locator("main#main")).to_be_focused()
 
 
-def test_language_register_sign_out_and_in(live_server, new_context):
+def test_language_register_sign_out_and_in(app, live_server, new_context):
     context = new_context()
     page = context.new_page()
 
@@ -73,11 +75,26 @@ def test_language_register_sign_out_and_in(live_server, new_context):
     consent.check()
     page.get_by_role("button", name="创建账号").click()
 
-    # Signed in, on "my account".
+    # Not signed in yet: the answer says to look for the mail (the same answer whether or not
+    # the address had an account).
+    expect(page).to_have_url(re.compile(r"/register/sent$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("请查收邮件")
+    expect(page.get_by_role("status")).to_contain_text(EMAIL)
+    expect(page.get_by_role("banner").get_by_role("button", name="退出登录")).to_have_count(0)
+
+    # The mailed link shows a page with a button; confirming asks for the password and signs
+    # in, on "my account".
+    [mail] = [m for m in outbox(app) if m["To"] == EMAIL]
+    link = re.search(r"https?://[^/\s]+(/verify/\S+)", mail.get_body().get_content()).group(1)
+    page.goto(f"{live_server}{link}")
+    expect(page.get_by_role("main")).to_contain_text(EMAIL)
+    page.locator("#password").fill(STRONG_PASSWORD)
+    page.locator("form.form [type=submit]").click()
     expect(page).to_have_url(re.compile(r"/account$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("我的账号")
     expect(page.locator("dl.facts")).to_contain_text(EMAIL)
     expect(page.locator("dl.facts")).to_contain_text(NAME)
+    expect(page.locator("#verify-notice")).to_have_count(0)  # the address is confirmed
     assert html_lang(page) == "zh-CN"
 
     # Sign out with the header button.

@@ -1,0 +1,103 @@
+"""Reports about school posts (issue 12, item 5): which reports count towards hiding a post,
+the mail to staff at a post's first report, and the lists of the moderation queue.
+
+A post is hidden when ``SCHOOLS_REPORTS_TO_HIDE`` open reports *that count* are in
+(``services.report``).  A report counts when its author's address was confirmed and their
+account was at least ``REPORTS_MIN_ACCOUNT_AGE`` old when they reported; that is decided
+then and kept in ``activity_reports.counted``, so a report neither starts counting later
+(accounts made today and kept a week) nor stops when its author deletes their account.
+Every report, counting or not, is recorded and shown to staff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+
+from portal import jobs, links, mail
+from portal.accounts.models import User
+from portal.db import utcnow
+from portal.extensions import db
+from portal.i18n import _l
+from portal.schools.models import PUBLISHED, Activity, ActivityReport
+from portal.security import ADMIN, ORGANIZER
+
+REPORT_MAIL_JOB = "schools.report_mail"
+REPORT_SUBJECT = _l("A school post has been reported on Green Jiaxing")
+#: ``activities.hidden_reason`` of a post hidden by reports (staff's own hiding has words).
+HIDDEN_BY_REPORTS = "reports"
+
+
+def counts(user: User) -> bool:
+    """Whether a report by ``user``, made now, counts towards hiding the post."""
+    old_enough = utcnow() - current_app.config["REPORTS_MIN_ACCOUNT_AGE"]
+    return user.email_verified_at is not None and user.created_at <= old_enough
+
+
+def moderators() -> list[User]:
+    """Who may moderate school posts (``schools.moderation`` is for staff)."""
+    return list(db.session.scalars(sa.select(User).where(User.role.in_((ORGANIZER, ADMIN)))
+                                   .order_by(User.id)))
+
+
+def send_report_mail(payload: dict) -> None:
+    """The job: tell every moderator that a post has been reported (the post's first open
+    report; later reports of it send nothing).  The mail names the post, not the reporter or
+    their words: staff read those in the queue."""
+    post = db.session.get(Activity, payload["activity"])
+    if post is None:
+        return
+    link = links.absolute("schools.moderate", activity_id=post.id)
+    for person in moderators():
+        mail.send_template(person.email, person.locale, REPORT_SUBJECT,
+                           "schools/mail/reported.txt", user=person, post=post,
+                           school=post.school, link=link)
+
+
+jobs.register(REPORT_MAIL_JOB, send_report_mail, label=_l("Mail to staff about a reported post"))
+
+
+@dataclass(frozen=True)
+class Reported:
+    post: Activity
+    open: int  # open reports
+    counting: int  # … of which count towards hiding
+
+
+def _open_counts():
+    return (sa.select(ActivityReport.activity_id,
+                      sa.func.count().label("open"),
+                      sa.func.sum(sa.case((ActivityReport.counted.is_(True), 1), else_=0))
+                      .label("counting"))
+            .where(ActivityReport.resolved.is_(False))
+            .group_by(ActivityReport.activity_id).subquery())
+
+
+def hidden_by_reports() -> list[Reported]:
+    """Posts the reports took down, waiting for staff to restore them or keep them hidden."""
+    c = _open_counts()
+    rows = db.session.execute(
+        sa.select(Activity, sa.func.coalesce(c.c.open, 0), sa.func.coalesce(c.c.counting, 0))
+        .outerjoin(c, c.c.activity_id == Activity.id)
+        .where(Activity.hidden.is_(True), Activity.hidden_reason == HIDDEN_BY_REPORTS)
+        .order_by(Activity.id)).all()
+    return [Reported(post, int(n), int(k or 0)) for post, n, k in rows]
+
+
+def reported_visible() -> list[Reported]:
+    """Published posts still up that have open reports (not enough that count to hide)."""
+    c = _open_counts()
+    rows = db.session.execute(
+        sa.select(Activity, c.c.open, c.c.counting).join(c, c.c.activity_id == Activity.id)
+        .where(Activity.hidden.is_(False), Activity.status == PUBLISHED)
+        .order_by(c.c.open.desc(), Activity.id)).all()
+    return [Reported(post, int(n), int(k or 0)) for post, n, k in rows]
+
+
+def reports_of(activity_id: int) -> list[ActivityReport]:
+    """Every report of a post, newest first (resolved ones too)."""
+    return list(db.session.scalars(sa.select(ActivityReport).where(
+        ActivityReport.activity_id == activity_id)
+        .order_by(ActivityReport.created_at.desc(), ActivityReport.id.desc())))

@@ -33,6 +33,7 @@ PERSONAL: list[Personal] = [
     Personal("users", "display_name", DELETED, "account.display_name"),
     Personal("users", "password_hash", DELETED, None, "a secret's hash, never shown"),
     Personal("users", "privacy_consented_at", DELETED, "account.privacy_consent.given_at"),
+    Personal("users", "email_verified_at", DELETED, "account.email_verified_at"),
     Personal("login_sessions", "user_id", DELETED, "account.sign_in_sessions.created_at"),
     Personal("login_sessions", "token_hash", DELETED, "account.sign_in_sessions.expires_at"),
     Personal("api_tokens", "user_id", DELETED, "account.api_tokens.created_at"),
@@ -41,6 +42,10 @@ PERSONAL: list[Personal] = [
     Personal("password_resets", "user_id", DELETED, "account.password_reset_links.created_at"),
     Personal("password_resets", "token_hash", DELETED,
              "account.password_reset_links.expires_at"),
+    Personal("email_verifications", "user_id", DELETED,
+             "account.email_verification_links.created_at"),
+    Personal("email_verifications", "token_hash", DELETED,
+             "account.email_verification_links.expires_at"),
     Personal("login_throttle", "key", DELETED, "account.sign_in_failures.failures"),
     Personal("jobs", "payload", DELETED, "account.waiting_jobs.kind"),
     # events

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from portal.accounts import services as accounts
 from portal.accounts.models import User
 from portal.dashboard import services as dashboard
+from portal.db import writing
 from portal.events import services as ev
 from portal.extensions import db
 from portal.households import services as hh
@@ -35,9 +36,12 @@ def _u(uid):
 @pytest.fixture
 def person(library):
     """Someone (an admin, so that staff records can name them too) with data everywhere."""
-    uid = make_user(library, email=EMAIL, name=NAME, role="admin")
+    uid = make_user(library, email=EMAIL, name=NAME, role="admin", verified=False)
     other = make_user(library, email="other@example.org", name="李四", role="admin")
     with library.app_context():
+        accounts.send_verify_mail({"user": uid, "kind": "link"})  # a verification link row
+        with writing():
+            accounts.mark_verified(_u(uid))
         me = _u(uid)
         accounts.start_session(me, True)
         accounts.create_api_token(me, f"{NAME}的脚本")

@@ -103,4 +103,5 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("households", "named_on"): "the day the household was named a green family (kept)",
     ("jobs", "unique_key"): "a periodic job's period, e.g. 'events.remind:2026-11-20'",
     ("entered_figures", "target_key"): "which city target a figure is for",
+    ("cache_generations", "name"): "a table's name (the page cache's counter for it)",
 }

@@ -1,9 +1,10 @@
 """gunicorn settings for the portal: access and error logs never hold a secret token.
 
 gunicorn reads this file by itself when started in this folder (or pass ``-c
-gunicorn.conf.py``). Three addresses carry a secret in their path: a personal calendar feed
-(``/calendar/<token>.ics``), a password-reset link (``/password/reset/<token>``) and a school
-editor invitation (``/schools/invites/<token>``). Every log line — request line, path,
+gunicorn.conf.py``). Four addresses carry a secret in their path: a personal calendar feed
+(``/calendar/<token>.ics``), a password-reset link (``/password/reset/<token>``), a school
+editor invitation (``/schools/invites/<token>``) and an e-mail verification link
+(``/verify/<token>``). Every log line — request line, path,
 ``Referer``, an error naming the request — has those segments replaced by ``[redacted]``.
 The database keeps only hashes of these tokens; this keeps them out of the logs too.
 """
@@ -18,6 +19,7 @@ SECRET_PATHS = (
     re.compile(r"(/calendar/)[^/?#\s\"]+?(\.ics)"),
     re.compile(r"(/password/reset/)[^/?#\s\"]+()"),
     re.compile(r"(/schools/invites/)[^/?#\s\"]+()"),
+    re.compile(r"(/verify/)[^/?#\s\"]+()"),
 )
 
 

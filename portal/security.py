@@ -57,6 +57,9 @@ ACCESS: dict[str, Rule] = {
     "jobs.retry_dead": roles(ADMIN),
     # accounts
     "accounts.register": PUBLIC,
+    "accounts.register_sent": PUBLIC,
+    "accounts.verify_email": PUBLIC,  # the mailed link; confirming asks for the password
+    "accounts.resend_verification": SIGNED_IN,
     "accounts.login": PUBLIC,
     "accounts.forgot_password": PUBLIC,
     "accounts.reset_password": PUBLIC,

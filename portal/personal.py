@@ -85,6 +85,7 @@ PERSONAL: list[Personal] = [
     Personal("activities", "author_id", UNLINKED, "schools.posts_authored.title"),
     Personal("activities", "draft_title", UNLINKED, "schools.posts_authored.draft_title"),
     Personal("activities", "draft_body", UNLINKED, "schools.posts_authored.draft_body"),
+    Personal("activities", "draft_body_html", UNLINKED, "schools.posts_authored.draft_body"),
     Personal("activity_reports", "user_id", UNLINKED, "schools.reports_made.activity_id"),
     Personal("activity_reports", "reason", ERASED, "schools.reports_made.reason"),
     Personal("moderation_log", "actor_id", UNLINKED, None, _STAFF_WORK),

@@ -4,8 +4,10 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from markupsafe import Markup
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import markup
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.i18n import Localized, pick
@@ -22,6 +24,11 @@ class Event(db.Model):
     title_en: Mapped[str] = mapped_column(sa.String(200), default="")
     description_zh: Mapped[str] = mapped_column(sa.Text, default="")
     description_en: Mapped[str] = mapped_column(sa.Text, default="")
+    # The descriptions rendered when they were saved (portal.markup), and by which version of
+    # the renderer (0: not yet; pages then show the text escaped).
+    description_zh_html: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    description_en_html: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    html_version: Mapped[int] = mapped_column(default=0, server_default="0")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     signup_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -54,6 +61,14 @@ class Event(db.Model):
 
     def description(self, locale: str | None = None) -> Localized:
         return pick(self, "description", locale)
+
+    def description_html(self, locale: str | None = None) -> tuple[Markup, str]:
+        """The description as stored HTML (never rendered here) and its language."""
+        text = self.description(locale)
+        if not text:
+            return Markup(""), text.lang
+        return markup.stored(getattr(self, f"description_{text.lang}_html", ""),
+                             self.html_version, text), text.lang
 
 
 class Signup(db.Model):

@@ -3,8 +3,10 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from markupsafe import Markup
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import markup
 from portal.extensions import db
 from portal.i18n import Localized, pick
 
@@ -42,11 +44,20 @@ class Article(db.Model):
     related: Mapped[list] = mapped_column(sa.JSON, default=list)
     observances: Mapped[list] = mapped_column(sa.JSON, default=list)
     content_hash: Mapped[str] = mapped_column(sa.String(64))
+    # The body rendered when the file was loaded (portal.markup), its table of contents
+    # ([{id, name, level}]) and the renderer's version (0: not yet; the page shows the text).
+    html: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    toc: Mapped[list] = mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
+    html_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     topics: Mapped[list[Topic]] = relationship(secondary=article_topics,
                                                order_by=Topic.position)
 
     __table_args__ = (sa.UniqueConstraint("slug", "lang"),)
+
+    def body_html(self) -> Markup:
+        """The stored HTML of the body; never rendered here."""
+        return markup.stored(self.html, self.html_version, self.body)
 
 
 class Observance(db.Model):

@@ -3,8 +3,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
+from markupsafe import Markup
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import markup
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.i18n import Localized, pick
@@ -94,6 +96,11 @@ class Activity(db.Model):
     draft_date: Mapped[date | None]
     draft_topics: Mapped[list] = mapped_column(sa.JSON, default=list)
     draft_cover: Mapped[str | None] = mapped_column(sa.String(64))
+    # Both bodies rendered when they were saved (portal.markup), by renderer version
+    # html_version (0: not yet; pages then show the text escaped).  Approval copies the draft's.
+    body_html: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    draft_body_html: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    html_version: Mapped[int] = mapped_column(default=0, server_default="0")
     review: Mapped[str] = mapped_column(sa.String(16), default="")  # "", submitted, rejected
     reason: Mapped[str] = mapped_column(sa.String(500), default="")
     consent_confirmed: Mapped[bool] = mapped_column(default=False)
@@ -109,6 +116,16 @@ class Activity(db.Model):
     @property
     def public(self) -> bool:
         return self.status == PUBLISHED and not self.hidden and bool(self.title)
+
+    def html(self, draft: bool = False) -> Markup:
+        """The published body (or the draft's) as stored HTML; never rendered here."""
+        if draft:
+            return markup.stored(self.draft_body_html, self.html_version, self.draft_body)
+        return markup.stored(self.body_html, self.html_version, self.body)
+
+    def shown_html(self) -> Markup:
+        """What the post's page shows: the published version once public, else the draft."""
+        return self.html(draft=not self.public)
 
 
 class ActivityReport(db.Model):

@@ -27,6 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from portal.markup import TEXT_MAX, TITLE_MAX
 from portal.search import sources
 from portal.search.query import MAX_QUERY_LENGTH, clean
 
@@ -294,7 +295,7 @@ class Activity(Answer):
     id: int = Field(ge=1)
     school: str = Field(description="The school's slug.")
     title: str
-    html: str = Field(description="The text rendered to safe HTML.")
+    html: str = Field(description="The text rendered to safe HTML (when it was saved).")
     activity_date: date | None
     status: Literal["draft", "submitted", "published", "rejected"]
     url: str = Field(pattern="^/activities/[0-9]+$",
@@ -320,15 +321,15 @@ class EventInput(Shape):
                       "district": "nanhu", "capacity": 30, "observance": "world-environment-day",
                       "min_age": 8}]})
 
-    title: str | None = Field(None, max_length=200, description="Chinese title.")
-    title_zh: str | None = Field(None, max_length=200,
+    title: str | None = Field(None, max_length=TITLE_MAX, description="Chinese title.")
+    title_zh: str | None = Field(None, max_length=TITLE_MAX,
                               description="Chinese title (used when given).")
-    title_en: str | None = Field(None, max_length=200, description="English title.")
-    description: str | None = Field(None, max_length=20000,
+    title_en: str | None = Field(None, max_length=TITLE_MAX, description="English title.")
+    description: str | None = Field(None, max_length=TEXT_MAX,
                                  description="Chinese description (Markdown).")
-    description_zh: str | None = Field(None, max_length=20000,
+    description_zh: str | None = Field(None, max_length=TEXT_MAX,
                                     description="Used when `description` is empty.")
-    description_en: str | None = Field(None, max_length=20000)
+    description_en: str | None = Field(None, max_length=TEXT_MAX)
     starts_at: IsoDateTime = Field(description="In the future.  ISO 8601; without an offset "
                                                "the site's time zone (Asia/Shanghai) is "
                                                "assumed, e.g. `2027-06-05T09:00:00+08:00`.")
@@ -376,8 +377,10 @@ class ActivityInput(Shape):
         {"title": "世界水日：我们测了河水", "body": "四年级的同学在老师带领下……",
          "activity_date": "2027-03-22", "topics": ["water"]}]})
 
-    title: NonBlank = Field(min_length=1, max_length=200)
-    body: NonBlank = Field(min_length=1, max_length=20000, description="Markdown.")
+    title: NonBlank = Field(min_length=1, max_length=TITLE_MAX)
+    body: NonBlank = Field(min_length=1, max_length=TEXT_MAX,
+                           description="Markdown; refused when too complex to render within "
+                                       "the site's time budget (`markdown_too_complex`).")
     activity_date: IsoDate
     topics: list[str] = Field(default_factory=list, description="Slugs of library topics.")
 

@@ -138,7 +138,10 @@ def _when(value: datetime | None) -> datetime | None:
            ok={201: (s.Event, "The event, created and published")},
            errors={422: ("Some fields are not valid; `error.fields` names them (`title`, "
                          "`starts_at`, `ends_at`, `signup_deadline`, `place`, `district`, "
-                         "`capacity`, `min_age`, `observance_slug`, …)", "invalid")})
+                         "`capacity`, `min_age`, `observance_slug`, …) (`invalid`), or a "
+                         "description is Markdown too complex to render in time "
+                         "(`markdown_too_complex`, naming it)", "invalid",
+                         "markdown_too_complex")})
 def create_event(body: s.EventInput):
     """Create and publish an event
 
@@ -154,7 +157,10 @@ def create_event(body: s.EventInput):
     try:
         created = events.create_event(current_principal(), data, publish=True)
     except RuleError as err:  # the API calls the Chinese title plain "title"
-        err.fields = {k.replace("title_zh", "title"): v for k, v in err.fields.items()}
+        renamed = {"title_zh": "title"}
+        if body.description:  # and the Chinese description "description", when sent so
+            renamed["description_zh"] = "description"
+        err.fields = {renamed.get(k, k): v for k, v in err.fields.items()}
         raise
     return reply(_event(created), 201)
 
@@ -277,7 +283,7 @@ def household_report(body: s.ReportInput):
 def _activity(post) -> s.Activity:
     when = post.activity_date or post.draft_date
     return s.Activity(id=post.id, school=post.school.slug, title=post.title or post.draft_title,
-                      html=str(markup.render(post.body if post.public else post.draft_body)),
+                      html=str(post.shown_html()),  # stored when saved, never rendered here
                       activity_date=when, status=post.status, url=f"/activities/{post.id}")
 
 
@@ -290,7 +296,9 @@ ACTIVITY_404 = ("No such post", "not_found")
                          "forbidden"),
                    404: ("No such school", "not_found"),
                    422: ("Some fields are not valid; `error.fields` names them (`title`, "
-                         "`body`, `activity_date`, `topics`)", "invalid")})
+                         "`body`, `activity_date`, `topics`) (`invalid`), or the body is "
+                         "Markdown too complex to render in time (`markdown_too_complex`)",
+                         "invalid", "markdown_too_complex")})
 def create_activity(path: s.SchoolPath, body: s.ActivityInput):
     """Post a school activity for review
 
@@ -358,9 +366,19 @@ def openapi():
            ok={200: (HTML, "An HTML page")})
 def docs():
     """This description as a web page"""
-    doc = document()
-    found = reference.schemas(doc)
-    return render_template("api/docs.html", info=doc["info"], version=doc["openapi"],
-                           intro=markup.render(doc["info"]["description"]),
-                           operations=reference.operations(doc), schemas=found,
-                           schema_names={item["name"] for item in found})
+    return render_template("api/docs.html", **_reference())
+
+
+def _reference() -> dict:
+    """The description's parts for the page, rendered from Markdown once per application (our
+    own text, but still not rendered per view)."""
+    cached = current_app.extensions.get("api_reference")
+    if cached is None:
+        doc = document()
+        found = reference.schemas(doc)
+        cached = current_app.extensions["api_reference"] = {
+            "info": doc["info"], "version": doc["openapi"],
+            "intro": markup.render(doc["info"]["description"]),
+            "operations": reference.operations(doc), "schemas": found,
+            "schema_names": {item["name"] for item in found}}
+    return cached

@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 
-from portal import search
+from portal import search, stored_html
 from portal.core import content
 from portal.jobs import services as jobs
 
@@ -38,11 +38,15 @@ def sync():
 @click.option("--no-jobs", is_flag=True, help="Leave the jobs that are due to the worker.")
 @with_appcontext
 def setup(no_jobs):
-    """Migrate the database, load content, build the search index if it is missing and run
-    the jobs that are due (the index updates of what the sync changed)."""
+    """Migrate the database, load content, queue the rendering of stored texts that an older
+    renderer made (after a change of ``markup.VERSION``), build the search index if it is
+    missing and run the jobs that are due (the index updates of what the sync changed)."""
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("database: migrated to the latest revision")
     _sync_or_fail()
+    stale = stored_html.queue_if_stale()
+    if stale:
+        click.echo(f"stored HTML: {stale} row(s) to render again (job {stored_html.RERENDER_JOB})")
     built = search.ensure_index()
     click.echo("search index: built" if built else "search index: present")
     if not no_jobs:

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 import yaml
 from flask import current_app
+from markupsafe import Markup
 
+from portal import markup
 from portal.db import writing
 from portal.i18n import pick_version
 
@@ -93,8 +95,20 @@ def content_path(*parts: str) -> str:
     return os.path.join(current_app.config["CONTENT_DIR"], *parts)
 
 
-def read_page(name: str, locale: str) -> tuple[dict, str, str] | None:
-    """The page ``content/pages/<name>.<locale>.md`` as (meta, body, locale found).
+@dataclass(frozen=True)
+class Page:
+    """A page of ``content/pages``: its front matter, its body rendered (with the table of
+    contents), and the language it was found in."""
+
+    meta: dict
+    html: Markup
+    toc: list[dict]
+    lang: str
+
+
+def read_page(name: str, locale: str) -> Page | None:
+    """The page ``content/pages/<name>.<locale>.md``, rendered once per version of the file
+    (its modification time and size) and kept in memory: a request never renders it again.
 
     Falls back to the other language when this one is missing; None when neither exists.
     """
@@ -104,18 +118,25 @@ def read_page(name: str, locale: str) -> tuple[dict, str, str] | None:
     if path is None:
         return None
     try:
-        with open(path, encoding="utf-8") as fh:
-            meta, body = split_front_matter(fh.read())
+        stat = os.stat(path)
+        version = (stat.st_mtime_ns, stat.st_size, markup.VERSION)
+        cached = _pages.get(path)
+        if cached is None or cached[0] != version:
+            with open(path, encoding="utf-8") as fh:
+                meta, body = split_front_matter(fh.read())
+            html, toc = markup.render_with_toc(body)  # a trusted file: rendered in-process
+            _pages[path] = cached = (version, meta, html, toc)
     except (OSError, UnicodeDecodeError, ContentError) as err:
         # An edit broke the file: keep serving the last version that read (health says so).
         current_app.logger.error("content page %s: %s", path, err)
-        last = _last_good_pages.get(path)
-        return None if last is None else (*last, lang)
-    _last_good_pages[path] = (meta, body)
-    return meta, body, lang
+        cached = _pages.get(path)
+        if cached is None:
+            return None
+    _version, meta, html, toc = cached
+    return Page(meta, html, toc, lang)
 
 
-_last_good_pages: dict[str, tuple[dict, str]] = {}
+_pages: dict[str, tuple[tuple, dict, Markup, list[dict]]] = {}  # path → the last good version
 
 
 def page_problems() -> list[Problem]:

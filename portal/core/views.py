@@ -1,6 +1,5 @@
 from flask import Blueprint, abort, jsonify, render_template
 
-from portal import markup
 from portal.core import cli, errors, services
 from portal.core.content import read_page
 from portal.dashboard import services as dashboard
@@ -26,13 +25,11 @@ def home():
 
 @bp.route("/privacy")
 def privacy():
-    page = read_page("privacy", current_locale())
+    page = read_page("privacy", current_locale())  # rendered once per version of the file
     if page is None:
         abort(404)
-    meta, body, lang = page
-    html, toc = markup.render_with_toc(body)
-    return render_template("core/page.html", meta=meta, body=html, toc_items=toc,
-                           page_lang=lang)
+    return render_template("core/page.html", meta=page.meta, body=page.html,
+                           toc_items=page.toc, page_lang=page.lang)
 
 
 @bp.route("/healthz")

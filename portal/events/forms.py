@@ -12,19 +12,30 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Sto
 
 from portal.events.services import EventInput
 from portal.i18n import _l, current_locale
+from portal.markup import TEXT_MAX, TITLE_MAX
 from portal.site import site, zone
 
 WHEN = "%Y-%m-%dT%H:%M"
 DATE_MESSAGE = _l("Enter a date and time, e.g. 2027-06-05 09:00.")
+TITLE_LENGTH = Length(max=TITLE_MAX, message=_l("A title has at most 200 characters."))
+TEXT_LENGTH = Length(max=TEXT_MAX, message=_l("The text is too long (at most 20,000 characters)."))
+
+
+def one_newline(value):
+    """Browsers send a text area's line breaks as CRLF (and count them as one character
+    towards ``maxlength``): keep LF only, so the length cap counts what people see."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
 class EventForm(FlaskForm):
-    title_zh = StringField(_l("Title in Chinese"), validators=[Length(max=200)])
-    title_en = StringField(_l("Title in English"), validators=[Length(max=200)],
+    title_zh = StringField(_l("Title in Chinese"), validators=[TITLE_LENGTH])
+    title_en = StringField(_l("Title in English"), validators=[TITLE_LENGTH],
                            description=_l("At least one of the two titles is needed."))
-    description_zh = TextAreaField(_l("Description in Chinese"),
+    description_zh = TextAreaField(_l("Description in Chinese"), validators=[TEXT_LENGTH],
+                                   filters=[one_newline],
                                    description=_l("Markdown: **bold**, lists, links."))
-    description_en = TextAreaField(_l("Description in English"))
+    description_en = TextAreaField(_l("Description in English"), validators=[TEXT_LENGTH],
+                                   filters=[one_newline])
     starts_at = DateTimeLocalField(_l("Starts"), format=WHEN, validators=[
         InputRequired(message=DATE_MESSAGE)])
     ends_at = DateTimeLocalField(_l("Ends"), format=WHEN, validators=[

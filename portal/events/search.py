@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from portal import markup, search
+from portal import search
 from portal.events.models import PUBLISHED, Event
 from portal.events.services import EVENT
 from portal.extensions import db
@@ -18,7 +18,8 @@ def documents(event: Event):
         title, text = event.title(lang), event.description(lang)
         if not any(t and not t.fallback for t in (title, text)):
             continue  # nothing written in this language
-        body = markup.render("" if text.fallback else text).striptags()
+        # the stored HTML (rendered when saved), never rendered here
+        body = "" if text.fallback else event.description_html(lang)[0].striptags()
         yield search.Document(kind=EVENT, id=str(event.id), lang=lang, title=title,
                               body=f"{body}\n{event.place}", url=f"/events/{event.id}?lang={lang}",
                               summary=event.place)

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 from flask import current_app
 
-from portal import jobs, search
+from portal import jobs, markup, search, stored_html
 from portal.accounts import services as accounts
 from portal.accounts.models import User
 from portal.db import UTCDateTime, utcnow, writing
@@ -41,6 +41,7 @@ from portal.site import resolve_division, site, zone
 
 EVENT = "event"
 MAIL_JOB = "events.mail"
+DESCRIPTIONS = ("description_zh", "description_en")  # Markdown, stored with their HTML
 
 
 # -- creating and editing events ---------------------------------------------------------------
@@ -82,6 +83,12 @@ def validate(data: EventInput, now: datetime | None = None,
             setattr(data, name, None)
     if not (data.title_zh.strip() or data.title_en.strip()):
         errors["title_zh"] = _("Give the event a title in at least one language.")
+    for name in ("title_zh", "title_en"):
+        if len(getattr(data, name).strip()) > markup.TITLE_MAX:
+            errors[name] = _("A title has at most 200 characters.")
+    for name in DESCRIPTIONS:
+        if len(getattr(data, name)) > markup.TEXT_MAX:
+            errors[name] = _("The text is too long (at most 20,000 characters).")
     if data.starts_at is None:
         errors.setdefault("starts_at", _("Please give the start."))
     elif creating and data.starts_at <= now:
@@ -107,9 +114,18 @@ def validate(data: EventInput, now: datetime | None = None,
     return errors
 
 
-def _apply(event: Event, data: EventInput) -> None:
+def _rendered(data: EventInput) -> dict[str, str]:
+    """The descriptions as HTML, each rendered within the Markdown budget, before the unit of
+    work (a text that takes longer is refused: ``markdown_too_complex`` naming the field)."""
+    return stored_html.render_fields({name: getattr(data, name) for name in DESCRIPTIONS})
+
+
+def _apply(event: Event, data: EventInput, html: dict[str, str]) -> None:
     event.title_zh, event.title_en = data.title_zh.strip(), data.title_en.strip()
     event.description_zh, event.description_en = data.description_zh, data.description_en
+    event.description_zh_html = html["description_zh"]
+    event.description_en_html = html["description_en"]
+    event.html_version = markup.VERSION
     event.starts_at, event.ends_at = data.starts_at, data.ends_at
     event.signup_deadline = data.signup_deadline or data.starts_at
     event.place, event.district = data.place.strip(), resolve_division(data.district)
@@ -126,9 +142,10 @@ def create_event(organizer: User, data: EventInput, publish: bool = False) -> Ev
     errors = validate(data)
     if errors:
         raise _invalid(errors)
+    html = _rendered(data)
     with writing():
         event = Event(organizer_id=organizer.id, status=PUBLISHED if publish else DRAFT)
-        _apply(event, data)
+        _apply(event, data, html)
         db.session.add(event)
         db.session.flush()
         search.enqueue(EVENT, event.id)
@@ -139,11 +156,12 @@ def update_event(event_id: int, data: EventInput) -> Event:
     errors = validate(data, creating=False)
     if errors:
         raise _invalid(errors)
+    html = _rendered(data)
     with _writing_event():
         event = _lock(event_id)
         if event.status == CANCELLED:
             raise RuleError("cancelled", _("This event has been cancelled."))
-        _apply(event, data)
+        _apply(event, data, html)
         event.sequence += 1
         _mail_each(_promote_waiting(event), "promoted")  # more places may have been added
         search.enqueue(EVENT, event.id)
@@ -520,6 +538,10 @@ def send_signup_mail(payload: dict) -> None:
 
 
 jobs.register(MAIL_JOB, send_signup_mail, label=_l("Mail about a sign-up"))
+
+# Descriptions are rendered again when the renderer changes; the index then reads the new HTML.
+stored_html.register("events", Event, {name: f"{name}_html" for name in DESCRIPTIONS},
+                     after=lambda event: search.enqueue(EVENT, event.id))
 
 
 def remind(now: datetime | None = None) -> int:

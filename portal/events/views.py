@@ -2,7 +2,7 @@ from datetime import date, datetime, timedelta
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
-from portal import csvexport, links, markup
+from portal import csvexport, links
 from portal.events import calendar, cli, ics, search, services
 from portal.events.forms import EventForm, HoursForm
 from portal.events.models import CONFIRMED, PUBLISHED, WAITLISTED, Event
@@ -79,10 +79,10 @@ def month():
 @bp.route("/events/<int:event_id>")
 def detail(event_id: int):
     event = _event_or_404(event_id)
-    text = event.description()
+    description, description_lang = event.description_html()  # stored: never rendered here
     mine = services.signup_of(g.principal, event.id) if g.principal else None
-    return render_template("events/detail.html", event=event, description=markup.render(text),
-                           description_lang=text.lang, counts=services.counts(event.id),
+    return render_template("events/detail.html", event=event, description=description,
+                           description_lang=description_lang, counts=services.counts(event.id),
                            mine=mine, position=services.position(mine) if mine else None,
                            manage=services.can_manage(g.principal, event),
                            now=datetime.now(zone()),

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from portal import markup
 from portal.contentmodels import (
     Bilingual,
     ContentModel,
@@ -126,6 +127,9 @@ class Plan:
     topics: list[dict] = field(default_factory=list)
     observances: list[dict] = field(default_factory=list)
     articles: list[ArticleFile] = field(default_factory=list)
+    # (slug, lang) → (HTML, table of contents) of each article's body, rendered while the files
+    # are read: before the unit of work that stores them, and never when a page is read
+    rendered: dict[tuple[str, str], tuple[str, list[dict]]] = field(default_factory=dict)
 
 
 def _hash(data) -> str:
@@ -206,4 +210,7 @@ def load(content_dir: str) -> tuple[Plan, list[Problem]]:
     known = {"topics": {t["slug"] for t in plan.topics},
              "observances": {o["slug"] for o in plan.observances}}
     plan.articles = _load_articles(content_dir, known, problems)
+    for a in plan.articles:  # trusted files: rendered in-process (a few ms each)
+        html, toc = markup.render_with_toc(a.body)
+        plan.rendered[(a.slug, a.lang)] = (str(html), toc)
     return plan, problems

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from portal import markup, search
+from portal import search
 from portal.extensions import db
 from portal.i18n import _l
 from portal.learn.models import Article, Observance
 from portal.learn.services import ARTICLE, OBSERVANCE
 
 
-def plain_text(markdown_text: str) -> str:
-    return markup.render(markdown_text).striptags()  # render() returns sanitised Markup
-
-
 def article_document(a: Article) -> search.Document:
     return search.Document(kind=ARTICLE, id=a.slug, lang=a.lang, title=a.title,
-                           body=f"{a.summary}\n{plain_text(a.body)}",
+                           body=f"{a.summary}\n{a.body_html().striptags()}",  # stored HTML
                            url=f"/learn/{a.slug}?lang={a.lang}", summary=a.summary)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from portal import search
+from portal import markup, search, stored_html
 from portal.extensions import db
 from portal.i18n import pick_version
 from portal.learn.content import Plan
@@ -61,7 +61,8 @@ def apply(plan: Plan) -> dict[str, dict[str, int]]:
     existing = {(a.slug, a.lang): a for a in db.session.scalars(sa.select(Article))}
     for data in plan.articles:
         row = existing.pop((data.slug, data.lang), None)
-        if row is not None and row.content_hash == data.content_hash:
+        if row is not None and row.content_hash == data.content_hash \
+                and row.html_version == markup.VERSION:
             art_counts["unchanged"] += 1
             continue
         if row is None:
@@ -73,6 +74,8 @@ def apply(plan: Plan) -> dict[str, dict[str, int]]:
         row.title, row.summary, row.body = data.title, data.summary, data.body
         row.updated, row.related, row.observances = data.updated, data.related, data.observances
         row.content_hash = data.content_hash
+        row.html, row.toc = plan.rendered[(data.slug, data.lang)]
+        row.html_version = markup.VERSION
         row.topics = [topic_rows[t] for t in data.topics]
         search.enqueue(ARTICLE, data.slug)
     for row in existing.values():
@@ -84,6 +87,11 @@ def apply(plan: Plan) -> dict[str, dict[str, int]]:
         db.session.delete(row)
         topic_counts["removed"] += 1
     return {"topics": topic_counts, "observances": obs_counts, "articles": art_counts}
+
+
+# Articles are rendered again when the renderer changes (also by the next content sync).
+stored_html.register("articles", Article, {"body": "html"}, toc="toc",
+                     after=lambda article: search.enqueue(ARTICLE, article.slug))
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -2,7 +2,6 @@ from datetime import date
 
 from flask import Blueprint, abort, render_template
 
-from portal import markup
 from portal.core.content import register_loader
 from portal.i18n import _l, current_locale, format_skeleton
 from portal.learn import content, search, services
@@ -31,9 +30,8 @@ def article(slug: str):
         abort(404)
     locale = current_locale()
     shown = services.pick(versions, locale)
-    body, toc = markup.render_with_toc(shown.body)
-    return render_template(
-        "learn/article.html", article=shown, body=body, toc_items=toc,
+    return render_template(  # the body's HTML and contents were stored when the file was loaded
+        "learn/article.html", article=shown, body=shown.body_html(), toc_items=shown.toc or [],
         missing_in_locale=locale not in versions,
         other_langs=[lang for lang in versions if lang != shown.lang],
         related=services.related(shown, locale),

@@ -13,6 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional
 
+from portal.events.forms import TEXT_LENGTH, TITLE_LENGTH, one_newline
 from portal.i18n import _l
 from portal.schools.models import SCHOOL_TYPES
 from portal.site import site
@@ -45,9 +46,9 @@ class SchoolForm(FlaskForm):
 
 class ActivityForm(FlaskForm):
     title = StringField(_l("Title"), validators=[
-        InputRequired(message=_l("Give the post a title.")), Length(max=200)])
+        InputRequired(message=_l("Give the post a title.")), TITLE_LENGTH])
     body = TextAreaField(_l("What happened"), validators=[
-        InputRequired(message=_l("Write what happened."))],
+        InputRequired(message=_l("Write what happened.")), TEXT_LENGTH], filters=[one_newline],
         description=_l("Markdown: **bold**, lists, links."))
     activity_date = DateField(_l("Date of the activity"), validators=[
         InputRequired(message=_l("Give the date of the activity."))])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from portal import markup, search
+from portal import search
 from portal.extensions import db
 from portal.i18n import _l
 from portal.schools.models import PUBLISHED, Activity
@@ -15,7 +15,7 @@ def documents(post: Activity):
     if not post.public:
         return
     yield search.Document(kind=ACTIVITY, id=str(post.id), lang="zh", title=post.title,
-                          body=markup.render(post.body).striptags(),
+                          body=post.html().striptags(),  # stored when saved
                           url=f"/activities/{post.id}", summary=post.school.name_zh)
 
 

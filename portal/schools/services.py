@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from portal import jobs, links, mail, search
+from portal import jobs, links, mail, markup, search, stored_html
 from portal.accounts import services as accounts
 from portal.accounts.models import User
 from portal.db import utcnow, writing
@@ -198,6 +198,10 @@ def send_decision_mail(payload: dict) -> None:
 
 jobs.register(DECISION_MAIL_JOB, send_decision_mail, label=_l("Mail about a school's application"))
 
+# Post bodies are rendered again when the renderer changes; the index then reads the new HTML.
+stored_html.register("activities", Activity, {"body": "body_html", "draft_body": "draft_body_html"},
+                     after=lambda post: search.enqueue(ACTIVITY, post.id))
+
 INVITE_MAIL_JOB = "schools.invite_mail"
 INVITE_SUBJECT = _l("You are invited to edit a school's page on Green Jiaxing")
 
@@ -333,11 +337,11 @@ def _validate_activity(data: ActivityInput) -> dict[str, str]:
     errors = {}
     if not data.title.strip():
         errors["title"] = _("Give the post a title.")
-    elif len(data.title) > 200:
+    elif len(data.title) > markup.TITLE_MAX:
         errors["title"] = _("A title has at most 200 characters.")
     if not data.body.strip():
         errors["body"] = _("Write what happened.")
-    elif len(data.body) > 20_000:
+    elif len(data.body) > markup.TEXT_MAX:
         errors["body"] = _("The text is too long (at most 20,000 characters).")
     if data.activity_date is None:
         errors["activity_date"] = _("Give the date of the activity.")
@@ -362,6 +366,9 @@ def save_activity(user: User, school: School, data: ActivityInput,
     errors = _validate_activity(data)
     if errors:
         raise RuleError("invalid", _("Some of what you sent is not valid."), 422, errors)
+    # Rendered before the unit of work, within the budget (or refused: markdown_too_complex).
+    draft_html = stored_html.render_fields({"body": data.body})["body"]
+    published = _published_html(activity_id)
     with writing():
         if activity_id is None:
             activity = Activity(school_id=school.id, author_id=user.id, status=DRAFT)
@@ -371,6 +378,8 @@ def save_activity(user: User, school: School, data: ActivityInput,
             if activity is None or activity.school_id != school.id:
                 raise RuleError("not_found", _("No such post."), 404)
         activity.draft_title, activity.draft_body = data.title.strip(), data.body
+        activity.draft_body_html = draft_html
+        _bring_published_html_up_to_date(activity, published)
         activity.draft_date, activity.draft_topics = data.activity_date, list(data.topics)
         if data.cover:
             activity.draft_cover = data.cover
@@ -379,6 +388,30 @@ def save_activity(user: User, school: School, data: ActivityInput,
         activity.event_id = data.event_id
         activity.review, activity.consent_confirmed = "", False
     return activity
+
+
+def _published_html(activity_id: int | None) -> tuple[str, str | None] | None:
+    """For a post whose stored HTML an older renderer made (or none yet): its published text
+    and that text rendered now (None: refused), so that saving a draft leaves the whole row
+    of this renderer's version.  Rendered before the unit of work, like the draft."""
+    post = db.session.get(Activity, activity_id) if activity_id is not None else None
+    if post is None or markup.is_current(post.html_version) or not post.body:
+        return None
+    return post.body, stored_html.budgeted(post.body)
+
+
+def _bring_published_html_up_to_date(activity: Activity,
+                                     published: tuple[str, str | None] | None) -> None:
+    if markup.is_current(activity.html_version) and activity.body:
+        return
+    if not activity.body:  # nothing published yet: the draft's HTML is all there is
+        activity.html_version = markup.VERSION
+    elif published is not None and published[0] == activity.body:
+        if published[1] is None:  # refused: the published HTML stays as it was
+            activity.html_version = -markup.VERSION
+        else:
+            activity.body_html, activity.html_version = published[1], markup.VERSION
+    # else: published again meanwhile; the markup.rerender job brings the row up to date
 
 
 def submit(user: User, activity_id: int, consent: bool) -> Activity:
@@ -421,6 +454,7 @@ def approve(activity_id: int, by: User) -> Activity:
         if activity.review != SUBMITTED:
             raise RuleError("not_submitted", _("Nothing is waiting for review in this post."))
         activity.title, activity.body = activity.draft_title, activity.draft_body
+        activity.body_html = activity.draft_body_html  # rendered when the draft was saved
         activity.activity_date, activity.topics = activity.draft_date, list(activity.draft_topics)
         activity.cover = activity.draft_cover
         activity.status, activity.review, activity.reason = PUBLISHED, "", ""

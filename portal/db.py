@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -164,6 +164,59 @@ def writing(session=None, *, immediate: bool = True) -> Iterator[UnitOfWork]:
     finally:
         session.info.pop("unit_of_work", None)
     uow._run_after_commit()
+
+
+# -- what a transaction wrote ------------------------------------------------------------------
+#
+# Derived data (the page cache's counters, the summary figures) must follow every change, however
+# it was made: ORM objects or bulk statements, in writing() or not.  The session collects the
+# names of the tables each transaction writes; just before it commits, each registered hook is
+# given them and may add its own statements to the same transaction.
+
+_COMMIT_HOOKS: list[Callable] = []
+
+
+def on_commit_tables(hook: Callable) -> Callable:
+    """Register ``hook(session, tables)``, called in the committing transaction with the set of
+    table names it wrote (never called for a transaction that wrote nothing)."""
+    _COMMIT_HOOKS.append(hook)
+    return hook
+
+
+def _written(session, table) -> None:
+    name = getattr(table, "name", None)
+    if name:
+        session.info.setdefault("written_tables", set()).add(name)
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _collect_flushed(session, _context) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(obj, "__table__", None)
+        if table is not None and (obj not in session.dirty or session.is_modified(obj)):
+            _written(session, table)
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _collect_executed(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        _written(state.session, getattr(state.statement, "table", None))
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _run_commit_hooks(session) -> None:
+    session.flush()
+    tables = session.info.pop("written_tables", set())
+    if tables:
+        for hook in _COMMIT_HOOKS:
+            hook(session, frozenset(tables))
+        session.flush()
+    session.info.pop("written_tables", None)  # what the hooks wrote themselves
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_written(session) -> None:
+    session.info.pop("written_tables", None)
 
 
 # -- bookkeeping -------------------------------------------------------------------------------

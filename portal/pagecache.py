@@ -30,13 +30,14 @@ from flask import current_app, g, request, session
 from flask_caching import Cache
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RoutingException
 from werkzeug.wrappers import Request, Response
 
 from portal.config import ConfigError
+from portal.db import on_commit_tables
 from portal.extensions import db
 from portal.i18n import visitor_locale
 
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 UNSHOWN = frozenset({
     "cache_generations", "jobs", "login_sessions", "login_throttle", "password_resets",
     "api_tokens", "email_verifications", "calendar_feeds", "alembic_version",
+    "stat_dirty",
 })
 LIBRARY = ("articles", "topics", "article_topics", "observances")
 ALL = None  # every table not in UNSHOWN
@@ -85,46 +87,20 @@ class Generation(db.Model):
     value: Mapped[int] = mapped_column(sa.BigInteger)
 
 
-# -- counting writes ---------------------------------------------------------------------------
+# -- counting writes (portal.db collects the tables each transaction wrote) ---------------------
 
-def _touch(session: Session, table) -> None:
-    name = getattr(table, "name", None)
-    if name and name not in UNSHOWN:
-        session.info.setdefault("touched_tables", set()).add(name)
-
-
-@sa.event.listens_for(Session, "after_flush")
-def _after_flush(session, _context) -> None:
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        table = getattr(obj, "__table__", None)
-        if table is not None and (obj not in session.dirty or session.is_modified(obj)):
-            _touch(session, table)
-
-
-@sa.event.listens_for(Session, "do_orm_execute")
-def _on_execute(state) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        _touch(state.session, getattr(state.statement, "table", None))
-
-
-@sa.event.listens_for(Session, "before_commit")
-def _raise_generations(session) -> None:
-    """In the committing transaction: flush, then raise the counter of every table written."""
-    session.flush()
-    touched = sorted(session.info.pop("touched_tables", ()))  # sorted: no lock-order deadlock
-    if not touched:
+@on_commit_tables
+def _raise_generations(session, tables: frozenset[str]) -> None:
+    """In the committing transaction: raise the counter of every shown table it wrote."""
+    shown = sorted(tables - UNSHOWN)  # sorted: two writers never wait on each other in turn
+    if not shown:
         return
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    for name in touched:
+    for name in shown:
         statement = insert(Generation.__table__).values(name=name, value=1)
         session.execute(statement.on_conflict_do_update(
             index_elements=["name"], set_={"value": Generation.__table__.c.value + 1}))
-
-
-@sa.event.listens_for(Session, "after_rollback")
-def _forget(session) -> None:
-    session.info.pop("touched_tables", None)
 
 
 def _generations_sql(tables: tuple[str, ...] | None) -> str:

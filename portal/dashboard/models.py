@@ -24,3 +24,23 @@ class EnteredFigure(db.Model):
     entered_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StatSlice(db.Model):
+    """One metric's value for one district and calendar month (site time): derived from the
+    records by ``portal.dashboard.stats``, rebuilt by ``flask stats rebuild``."""
+
+    __tablename__ = "stat_slices"
+
+    metric: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    district: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)  # YYYY-MM
+    value: Mapped[Decimal] = mapped_column(sa.Numeric(16, 1))
+
+
+class StatDirty(db.Model):
+    """A metric whose records changed since its rows were last computed."""
+
+    __tablename__ = "stat_dirty"
+
+    metric: Mapped[str] = mapped_column(sa.String(40), primary_key=True)

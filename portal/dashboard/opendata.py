@@ -3,17 +3,16 @@ agreed to show (a green family appears masked, and only if it chose the public w
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from portal.dashboard.sqltime import month_of
-from portal.events.models import CANCELLED, CONFIRMED, PUBLISHED, Event, Signup
+from portal.dashboard import stats as summary
+from portal.events.models import CANCELLED, PUBLISHED, Event
 from portal.extensions import db
-from portal.households.models import Household, MonthlyReport
+from portal.households.models import Household
 from portal.households.services import mask_name
 from portal.i18n import _l
 from portal.learn import services as learn
@@ -80,32 +79,31 @@ def _schools():
                "green_year": s.green_year}
 
 
+MONTHLY = ("households", "pledges_kept", "signups", "service_hours")
+MONTHLY_FIELDS = {"households": "households_registered"}
+
+
 def _monthly():
-    """Grouped in the database: as many rows come back as there are months and districts."""
-    table: dict[tuple[str, str], dict] = defaultdict(
-        lambda: {"households_registered": 0, "pledges_kept": 0, "signups": 0,
-                 "service_hours": 0.0})
-    queries = {
-        "households_registered": sa.select(month_of(Household.created_at), Household.district,
-                                           sa.func.count()),
-        "pledges_kept": sa.select(MonthlyReport.month, Household.district,
-                                  sa.func.sum(sa.func.json_array_length(MonthlyReport.kept)))
-        .join(Household),
-        "signups": sa.select(month_of(Signup.created_at), Event.district, sa.func.count())
-        .join(Event),
-        "service_hours": sa.select(month_of(Event.starts_at), Event.district,
-                                   sa.func.sum(Signup.hours)).join(Event)
-        .where(Signup.status == CONFIRMED, Signup.hours.is_not(None)),
-    }
-    for field, stmt in queries.items():
-        for month, district, value in db.session.execute(
-                stmt.group_by(*list(stmt.selected_columns)[:2])):
-            table[(month, district)][field] = float(value or 0) if field == "service_hours" \
-                else int(value or 0)
+    """From the summary rows (portal/dashboard/stats.py), already grouped by month and
+    district: as many rows as there are months and districts, whatever the records."""
     known = {d.code for d in site().divisions}
-    for (month, district), values in sorted(table.items()):
-        if district in known:
-            yield {"month": month, "district": district, **values}
+    current, values = None, {}
+    for month, district, metric, value in summary.monthly_rows(list(MONTHLY)):
+        if (month, district) != current:
+            if current is not None and current[1] in known:
+                yield _monthly_row(current, values)
+            current, values = (month, district), {}
+        values[MONTHLY_FIELDS.get(metric, metric)] = value
+    if current is not None and current[1] in known:
+        yield _monthly_row(current, values)
+
+
+def _monthly_row(key: tuple[str, str], values: dict) -> dict:
+    return {"month": key[0], "district": key[1],
+            "households_registered": int(values.get("households_registered", 0)),
+            "pledges_kept": int(values.get("pledges_kept", 0)),
+            "signups": int(values.get("signups", 0)),
+            "service_hours": float(values.get("service_hours", 0))}
 
 
 DATASETS = (

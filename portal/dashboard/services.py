@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from portal.dashboard import stats
 from portal.dashboard.models import EnteredFigure
 from portal.db import utcnow, writing
-from portal.events.models import CONFIRMED, PUBLISHED, Event, Signup
+from portal.events.models import PUBLISHED, Event
 from portal.extensions import db
-from portal.households.models import Household
 from portal.i18n import Localized, _, pick
 from portal.rules import RuleError
 from portal.schools.models import Activity, School
@@ -71,48 +71,43 @@ def month_ends(months: int = 12, today: date | None = None) -> list[tuple[str, d
     return out
 
 
+def _until_label(until: datetime | None) -> datetime | None:
+    return None if until is None else until - timedelta(microseconds=1)
+
+
 def live_value(metric: str, until: datetime | None = None,
                district: str | None = None) -> Decimal:
-    """The metric's value (cumulative up to ``until``; optionally for one district)."""
-    until = until or utcnow() + timedelta(days=1)
-    if metric == "green_families":
-        stmt = sa.select(sa.func.count()).select_from(Household).where(
-            Household.status.in_(("named", "rectification")),
-            Household.named_on < until.date())
-        if district:
-            stmt = stmt.where(Household.district == district)
-    elif metric in ("green_schools_provincial", "green_schools"):
-        levels = ("provincial", "national") if metric.endswith("provincial") else (
-            "city", "provincial", "national")
-        stmt = sa.select(sa.func.count()).select_from(School).where(
-            School.status == "verified", School.green_level.in_(levels),
-            School.created_at < until)
-        if district:
-            stmt = stmt.where(School.district == district)
-    elif metric == "volunteers":
-        stmt = sa.select(sa.func.count(sa.distinct(Signup.user_id))).join(Event).where(
-            Signup.user_id.is_not(None), Signup.created_at < until)
-        if district:
-            stmt = stmt.where(Event.district == district)
-    elif metric == "service_hours":
-        stmt = sa.select(sa.func.coalesce(sa.func.sum(Signup.hours), 0)).join(Event).where(
-            Signup.status == CONFIRMED, Event.starts_at < until)
-        if district:
-            stmt = stmt.where(Event.district == district)
-    elif metric == "published_activities":
-        stmt = sa.select(sa.func.count()).select_from(Activity).join(School).where(
-            Activity.status == "published", Activity.hidden.is_(False),
-            Activity.published_at < until)
-        if district:
-            stmt = stmt.where(School.district == district)
-    elif metric == "events_held":
-        stmt = sa.select(sa.func.count()).select_from(Event).where(
-            Event.status == PUBLISHED, Event.ends_at < min(until, utcnow()))
-        if district:
-            stmt = stmt.where(Event.district == district)
-    else:
+    """The metric's value (cumulative up to ``until``; optionally for one district), from the
+    summary rows (portal/dashboard/stats.py)."""
+    if metric not in LIVE:
         raise ValueError(f"unknown metric {metric}")
-    return Decimal(str(db.session.scalar(stmt) or 0))
+    return _values([metric], _until_label(until), district)[metric]
+
+
+#: The live metrics targets and headlines can name, and the summary metric each reads.
+LIVE = {"green_families": "green_families", "green_schools": "green_schools",
+        "green_schools_provincial": "green_schools_provincial", "volunteers": "volunteers",
+        "service_hours": "service_hours", "published_activities": "published_activities",
+        "events_held": "events_ending"}
+
+
+def _values(metrics: list[str], until: datetime | None = None,
+            district: str | None = None) -> dict[str, Decimal]:
+    """Live metrics from the summary rows.  "Events held" are the published events that
+    ended: the rows up to last month, and this month's so far, counted now."""
+    found = stats.totals([LIVE[m] for m in metrics], until, district)
+    out = {m: found[LIVE[m]] for m in metrics}
+    if "events_held" in out:
+        this_month = datetime.now(zone()).strftime("%Y-%m")
+        if until is None or f"{until.astimezone(zone()):%Y-%m}" >= this_month:
+            last = stats.totals(["events_ending"], _last_month_end(), district)
+            out["events_held"] = last["events_ending"] + stats.events_ended_this_month(district)
+    return out
+
+
+def _last_month_end() -> datetime:
+    start = datetime.now(zone()).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return start - timedelta(microseconds=1)
 
 
 HEADLINES = ("green_families", "green_schools", "volunteers", "service_hours",
@@ -128,16 +123,33 @@ def headline_labels() -> dict[str, str]:
 
 
 def headlines() -> dict[str, Decimal]:
-    return {m: live_value(m) for m in HEADLINES}
+    return _values(list(HEADLINES))
+
+
+def _trend(metric: str, months: dict[str, Decimal]) -> list[tuple[str, Decimal]]:
+    """Cumulative values at the end of each of the last twelve months."""
+    ends = month_ends()
+    first = ends[0][0]
+    running = sum((v for m, v in months.items() if m < first), Decimal(0))
+    out = []
+    for month, _end in ends:
+        running += months.get(month, Decimal(0))
+        out.append((month, running))
+    return out
 
 
 def progress() -> list[Progress]:
     out = []
     entered = _latest_entered()
+    live = [t for t in targets() if t.live]
+    now_values = _values([t.live for t in live]) if live else {}
+    monthly = stats.by_month([LIVE[t.live] for t in live]) if live else {}
     for t in targets():
         if t.live:
-            trend = [(month, live_value(t.live, end)) for month, end in month_ends()]
-            out.append(Progress(t, live_value(t.live), datetime.now(zone()).date(),
+            trend = _trend(t.live, monthly[LIVE[t.live]])
+            if t.live == "events_held" and trend:
+                trend[-1] = (trend[-1][0], now_values[t.live])  # this month: ended so far
+            out.append(Progress(t, now_values[t.live], datetime.now(zone()).date(),
                                 _("counted on this portal"), trend))
         else:
             latest = entered.get(t.key)
@@ -150,18 +162,30 @@ def progress() -> list[Progress]:
 
 
 def by_district() -> list[tuple[object, dict[str, Decimal]]]:
-    return [(d, {m: live_value(m, district=d.code) for m in HEADLINES})
-            for d in site().divisions]
+    totals = stats.per_district([LIVE[m] for m in HEADLINES])
+    ended = dict(db.session.execute(
+        sa.select(Event.district, sa.func.count()).where(
+            Event.status == PUBLISHED, Event.ends_at < utcnow(),
+            Event.ends_at >= _last_month_end()).group_by(Event.district)).all())
+    past = {d: v for d, v in stats.per_district_until(["events_ending"],
+                                                       _last_month_end()).items()}
+    rows = []
+    for d in site().divisions:
+        values = {m: totals.get(d.code, {}).get(LIVE[m], Decimal(0)) for m in HEADLINES}
+        values["events_held"] = past.get(d.code, {}).get("events_ending", Decimal(0)) + \
+            Decimal(ended.get(d.code, 0))
+        rows.append((d, values))
+    return rows
 
 
 def by_school() -> list[tuple[object, dict[str, int]]]:
-    rows = []
-    for school in db.session.scalars(sa.select(School).where(School.status == "verified")
-                                     .order_by(School.district, School.name_zh)):
-        published = db.session.scalar(sa.select(sa.func.count()).select_from(Activity).where(
-            Activity.school_id == school.id, Activity.status == "published")) or 0
-        rows.append((school, {"published_activities": published}))
-    return rows
+    published = (sa.select(sa.func.count()).where(Activity.school_id == School.id,
+                                                  Activity.status == "published")
+                 .correlate(School).scalar_subquery())
+    return [(school, {"published_activities": count or 0})
+            for school, count in db.session.execute(
+                sa.select(School, published).where(School.status == "verified")
+                .order_by(School.district, School.name_zh))]
 
 
 # -- entered figures -----------------------------------------------------------------------

@@ -2,6 +2,7 @@ import json
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
+import click
 from flask import (
     Blueprint,
     Response,
@@ -14,9 +15,10 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask.cli import AppGroup
 
 from portal import charts, csvexport
-from portal.dashboard import opendata, services
+from portal.dashboard import opendata, services, stats
 from portal.i18n import _, current_locale, format_number
 from portal.rules import RuleError
 from portal.site import zone
@@ -24,8 +26,27 @@ from portal.site import zone
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 
 
+stats_cli = AppGroup("stats", help="The summary figures (derived from the records).")
+
+
+@stats_cli.command("rebuild")
+def rebuild_stats():
+    """Recompute every summary figure from the records."""
+    with click.progressbar(length=len(stats.METRICS), label="Summary figures",
+                           show_pos=True) as bar:
+        def each(metrics):
+            for metric in metrics:
+                yield metric
+                bar.update(1)
+
+        rows = stats.rebuild(each)
+    click.echo(f"summary figures: {len(stats.METRICS)} metrics, {rows} rows")
+
+
 def init_app(app) -> None:
     app.register_blueprint(bp)
+    stats.init_app(app)
+    app.cli.add_command(stats_cli)
 
 
 def _csv(name: str, header: list[str], rows) -> Response:

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from portal import jobs, links, mail
 from portal.accounts import services as accounts
 from portal.accounts.models import User
+from portal.dashboard import stats as summary
 from portal.db import utcnow, writing
-from portal.events.models import PUBLISHED, Event, Signup
 from portal.extensions import db
 from portal.households.catalogue import catalogue
 from portal.households.models import (
@@ -36,7 +36,6 @@ from portal.households.models import (
 from portal.i18n import _, _l
 from portal.paging import Page, newest_first
 from portal.rules import RuleError
-from portal.schools.services import published_count
 from portal.site import GreenFamily, resolve_division, site, zone
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -478,35 +477,25 @@ def wall(before: int | None = None) -> Page:
 
 
 def district_totals() -> dict[str, int]:
-    rows = db.session.execute(sa.select(Household.district, sa.func.count()).group_by(
-        Household.district)).all()
-    return dict(rows)
+    """Registered households per district, from the summary rows."""
+    return {district: int(values.get("households", 0))
+            for district, values in summary.per_district(["households"]).items()}
 
 
 def stats() -> dict[str, int | float]:
-    def count(stmt):
-        return db.session.scalar(stmt) or 0
-
-    hours = db.session.scalar(sa.select(sa.func.sum(Signup.hours)).where(
-        Signup.status == "confirmed")) or 0
+    """The public figures of the stats API, from the summary rows (one statement)."""
+    found = summary.totals(["households", "pledging_households", "pledges", "green_families",
+                          "volunteers", "service_hours", "events", "published_activities"])
     return {
-        "households": count(sa.select(sa.func.count()).select_from(Household)),
-        "pledging_households": count(sa.select(sa.func.count(sa.distinct(
-            HouseholdPledge.household_id)))),
-        "pledges": count(sa.select(sa.func.count()).select_from(HouseholdPledge)),
-        "green_families": count(sa.select(sa.func.count()).select_from(Household).where(
-            Household.status.in_((NAMED, RECTIFY)))),
-        "volunteers": count(sa.select(sa.func.count(sa.distinct(Signup.user_id))).where(
-            Signup.user_id.is_not(None))),
-        "service_hours": float(hours),
-        "events": count(sa.select(sa.func.count()).select_from(Event).where(
-            Event.status == PUBLISHED)),
-        "published_activities": _published_activities(),
+        "households": int(found["households"]),
+        "pledging_households": int(found["pledging_households"]),
+        "pledges": int(found["pledges"]),
+        "green_families": int(found["green_families"]),
+        "volunteers": int(found["volunteers"]),
+        "service_hours": float(found["service_hours"]),
+        "events": int(found["events"]),
+        "published_activities": int(found["published_activities"]),
     }
-
-
-def _published_activities() -> int:
-    return published_count()
 
 
 # -- personal data ---------------------------------------------------------------------------

@@ -96,6 +96,26 @@ def enqueue(kind: str, payload: dict | None = None, *, due_at: datetime | None =
     return job
 
 
+COALESCED = "#waiting"  # the unique_key suffix of a coalesced job, cleared when it is claimed
+
+
+def enqueue_coalesced(kind: str, session=None) -> None:
+    """Add a job of ``kind`` to the caller's transaction unless one is already waiting: work
+    that reads its input when it runs (a refresh of derived data) needs running once for any
+    number of changes.  The key is cleared when a worker claims the job, so a change made while
+    it runs queues the next one."""
+    if kind not in _HANDLERS:
+        raise LookupError(f"no handler registered for job kind {kind!r}")
+    table = Job.__table__
+    session = session if session is not None else db.session
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    now = utcnow()
+    session.execute(dialect.insert(table).values(
+        kind=kind, payload={}, state=PENDING, due_at=now, attempts=0, last_error="",
+        unique_key=kind + COALESCED, created_at=now)
+        .on_conflict_do_nothing(index_elements=[table.c.unique_key]))
+
+
 def _insert_unique(kind: str, key: str, due_at: datetime) -> bool:
     """Insert a job unless one with ``key`` exists (atomic, for any number of workers)."""
     table = Job.__table__
@@ -170,7 +190,9 @@ def claim(worker: str, limit: int, now: datetime | None = None,
         rows = db.session.execute(
             sa.update(Job).where(Job.id.in_(chosen.scalar_subquery()))
             .values(state=RUNNING, attempts=Job.attempts + 1, locked_by=worker,
-                    locked_until=now + lease)
+                    locked_until=now + lease,
+                    unique_key=sa.case((Job.unique_key.like("%" + COALESCED), None),
+                                       else_=Job.unique_key))
             .returning(Job.id, Job.kind, Job.payload, Job.attempts)).all()
     return sorted((Claimed(r.id, r.kind, dict(r.payload or {}), r.attempts) for r in rows),
                   key=lambda c: c.id)

@@ -11,7 +11,7 @@ import pytest
 from portal.accounts.models import User
 from portal.dashboard import services as dash
 from portal.extensions import db
-from tests.conftest import csrf_token, make_user, sign_in
+from tests.conftest import csrf_token, make_user, run_jobs, sign_in
 
 
 def _named_household(app, email, district, show=True):
@@ -25,6 +25,7 @@ def _named_household(app, email, district, show=True):
         row = db.session.get(Household, h.id)
         row.status, row.named_on, row.certificate_code = "named", date.today(), email[:8].upper()
         db.session.commit()
+    run_jobs(app)  # the summary figures follow the records by a job
 
 
 def test_targets_come_from_site_yaml_with_their_sources(app):
@@ -155,6 +156,7 @@ def test_monthly_aggregates_per_district(app):
         hh.set_pledges(h, ["sort-kitchen-waste", "standby-power-off"])
         month = hh.reportable_months()[0]
         hh.report(h, month, ["sort-kitchen-waste"])
+    run_jobs(app)
     rows = json.loads(app.test_client().get("/open-data/district-monthly.json").data)["rows"]
     row = next(r for r in rows if r["district"] == "pinghu" and r["month"] == month)
     assert row["households_registered"] == 1 and row["pledges_kept"] == 1

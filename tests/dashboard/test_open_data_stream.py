@@ -13,6 +13,7 @@ from portal.accounts.models import User
 from portal.db import writing
 from portal.extensions import db
 from portal.households.models import Household, MonthlyReport
+from tests.conftest import run_jobs
 
 
 def _households(app) -> None:
@@ -36,6 +37,7 @@ def _households(app) -> None:
 
 def test_the_monthly_dataset_streams_grouped_by_beijing_month(app):
     _households(app)
+    run_jobs(app)  # the monthly figures are summary rows, made by a job
     client = app.test_client()
     response = client.get("/open-data/district-monthly.csv")
     assert response.status_code == 200 and response.is_streamed

@@ -1,4 +1,11 @@
-"""The index on disk: schema, build, swap, incremental updates, and the reused searcher."""
+"""The Whoosh backend (the embedded default): the index on disk, its schema, build and swap,
+incremental updates, the reused searchers, and queries run on them.
+
+Layout in the instance folder (``SEARCH_DIR`` if set)::
+
+    search/CURRENT           name of the live index directory
+    search/index-<v>-<ts>/   one complete Whoosh index (schema version v)
+"""
 
 from __future__ import annotations
 
@@ -7,20 +14,19 @@ import secrets
 import shutil
 import threading
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 
-import sqlalchemy as sa
 from flask import current_app
+from whoosh import collectors
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.query import And, NullQuery, Or, Term
+from whoosh.reading import TermNotFound
 
-from portal import jobs
-from portal.db import end_read, writing
-from portal.extensions import db
-from portal.i18n import _l
-from portal.jobs.models import PENDING, RUNNING, Job
 from portal.search.analysis import bigram_analyzer, mixed_analyzer
-from portal.search.registry import Document, source, sources
+from portal.search.registry import Document
+from portal.search.results import Hit, Piece, ResultPage, needs_pairs, snippet, snippet_words
 
 SCHEMA_VERSION = 2
 WRITER_TIMEOUT = 10.0  # seconds a writer waits for another process's lock
@@ -128,32 +134,23 @@ def check() -> int:
         return s.doc_count()
 
 
+def close() -> None:
+    close_searcher()
+
+
 def _is_current_schema(path: str | None) -> bool:
     return bool(path) and os.path.basename(path).startswith(f"index-{SCHEMA_VERSION}-")
 
 
-def ensure_index() -> bool:
-    """Build the index when it is missing or has an older schema.  Returns True if built."""
-    if _is_current_schema(current_dir()):
-        try:
-            check()
-            return False
-        except Exception:
-            current_app.logger.exception("search index unusable: rebuilding")
-    rebuild()
-    return True
+def has_index() -> bool:
+    """Is there a live index of the current schema (one that changes can be applied to)?"""
+    return _is_current_schema(current_dir())
 
 
-def rebuild() -> int:
-    """Index every registered source into a fresh directory, then swap it in.
-
-    Index jobs written before the build started are covered by it and removed afterwards;
-    jobs written during the build stay for the worker.
-    """
+def build(documents: Iterable[Document]) -> int:
+    """Index ``documents`` into a fresh directory, then swap it in."""
     root = search_root()
     os.makedirs(root, exist_ok=True)
-    covered = db.session.scalar(sa.select(sa.func.max(Job.id)).where(Job.kind == INDEX_JOB)) or 0
-    end_read()  # read the records in a fresh transaction, after that bound
     name = f"index-{SCHEMA_VERSION}-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(4)}"
     path = os.path.join(root, name)
     os.makedirs(path)
@@ -161,10 +158,9 @@ def rebuild() -> int:
     count = 0
     writer = ix.writer(compound=False)  # see SEARCH-NOTES: compound segments cost 150 ms each
     try:
-        for src in sources():
-            for doc in src.all_documents():
-                writer.add_document(**fields(doc))
-                count += 1
+        for doc in documents:
+            writer.add_document(**fields(doc))
+            count += 1
         writer.commit(optimize=True)
     except BaseException:
         writer.cancel()
@@ -180,42 +176,19 @@ def rebuild() -> int:
     for old in os.listdir(root):
         if old.startswith("index-") and old not in keep:
             shutil.rmtree(os.path.join(root, old), ignore_errors=True)
-    with writing():
-        db.session.execute(sa.delete(Job).where(Job.kind == INDEX_JOB, Job.state == PENDING,
-                                                Job.id <= covered))
     return count
 
 
-# -- index jobs ------------------------------------------------------------------------------
-
-INDEX_JOB = "search.index"
-
-
-def enqueue(kind: str, record_id: str) -> None:
-    """Record, in the caller's unit of work, that a searchable record changed: a job that
-    applies the record's current state to the index (one record per job)."""
-    jobs.enqueue(INDEX_JOB, {"kind": kind, "id": str(record_id)})
-
-
-def pending() -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Job).where(
-        Job.kind == INDEX_JOB, Job.state.in_((PENDING, RUNNING)))) or 0
-
-
-def index_record(payload: dict) -> None:
-    """The job: replace the record's documents in the live index by its current ones.
+def apply(record: str, docs: list[Document]) -> None:
+    """Replace the record's documents in the live index by ``docs`` (none: it leaves).
 
     Raises when the index cannot be written (the job is tried again later)."""
-    kind, rid = payload["kind"], payload["id"]
-    src = source(kind)
-    docs = list(src.documents_for(rid)) if src else []
-    end_read()  # nothing held while waiting for the writer's lock
     if current_dir() is None:
         return  # no index yet: the first rebuild will include the record
     ix = open_index()
     writer = ix.writer(timeout=WRITER_TIMEOUT, compound=False)
     try:
-        writer.delete_by_term("record", f"{kind}:{rid}")
+        writer.delete_by_term("record", record)
         for doc in docs:
             writer.add_document(**fields(doc))
         writer.commit()
@@ -224,11 +197,118 @@ def index_record(payload: dict) -> None:
         raise
 
 
-def catch_up(_payload: dict | None = None) -> None:
-    """Periodic: build the index if it is missing or of an older schema."""
-    ensure_index()
+# -- queries ---------------------------------------------------------------------------------
+
+def build_query(pieces: list[Piece], with_pairs: bool = True):
+    options_per_piece = []
+    for piece in pieces:
+        options = []
+        if piece.words:
+            options.append(And([Or([Term("title", w), Term("body", w)]) for w in piece.words]))
+        if with_pairs and piece.pairs:
+            options.append(And([Or([Term("title_bi", p), Term("body_bi", p)])
+                                for p in piece.pairs]))
+        if options:
+            options_per_piece.append(Or(options))
+    if not options_per_piece:
+        return NullQuery
+    # A plain Or already sums the scores of the pieces a document matches; Or(scale=…) would
+    # add a coordination factor at about twice the cost per match (measured in bench/).
+    return Or(options_per_piece).normalize()  # flattens one-child groups: fewer matchers
 
 
-jobs.register(INDEX_JOB, index_record, label=_l("Search index update"))
-jobs.register_periodic("search.catch_up", catch_up, "hour", lease=3600,
-                       label=_l("Search index check"))
+def search(pieces: list[Piece], kind: str | None, lang: str | None, result: ResultPage,
+           time_limit: float) -> ResultPage:
+    words_only = build_query(pieces, with_pairs=False)
+    with searcher() as s:
+        # Words first.  Character pairs are the fallback for words jieba splits differently:
+        # they join in only when words alone cannot fill the page asked for.  (Common words
+        # would otherwise pay for intersecting several huge pair lists: see bench/.)
+        if words_only is not NullQuery:
+            _collect(s, words_only, pieces, kind, lang, result, time_limit)
+        if needs_pairs(pieces, result):
+            result = ResultPage(query=result.query, page=result.page, per_page=result.per_page)
+            _collect(s, build_query(pieces, with_pairs=True), pieces, kind, lang, result,
+                     time_limit)
+    return result
+
+
+def _spans(s, docnum: int, words: list[str]) -> list[tuple[str, int, int]]:
+    """Where ``words`` are in the stored body of one hit: the character offsets stored in the
+    index.  Done only for the hits on the page shown; whoosh's own route to this needs a
+    TermsCollector that records terms for *every* match."""
+    spans = []
+    for word in words:
+        try:
+            postings = s.reader().postings("body", word)
+        except TermNotFound:
+            continue
+        postings.skip_to(docnum)
+        if postings.is_active() and postings.id() == docnum:
+            spans += [(word, start, end) for _pos, start, end in postings.value_as("characters")]
+    return spans
+
+
+ID_CACHE_SIZE = 512
+
+
+def _term_ids(s, field: str, text: str) -> frozenset[int]:
+    """The documents holding a term (deleted ones excluded), cached on the searcher: a
+    searcher is replaced whenever the index changes, and its cache goes with it."""
+    cache = s.__dict__.setdefault("_portal_term_ids", {})
+    key = (field, text)
+    found = cache.get(key)
+    if found is None:
+        try:
+            found = frozenset(s.reader().postings(field, text).all_ids())
+        except TermNotFound:
+            found = frozenset()
+        if len(cache) >= ID_CACHE_SIZE:
+            cache.clear()
+        cache[key] = found
+    return found
+
+
+def count(s, query) -> int:
+    """Exactly how many documents ``query`` matches (our queries are And/Or of Terms)."""
+
+    def ids(q) -> frozenset[int]:
+        if isinstance(q, Term):
+            return _term_ids(s, q.fieldname, q.text)
+        if isinstance(q, Or):
+            return frozenset().union(*(ids(sub) for sub in q.subqueries))
+        if isinstance(q, And):
+            parts = sorted((ids(sub) for sub in q.subqueries), key=len)
+            return frozenset.intersection(*parts) if parts else frozenset()
+        return frozenset(s.docs_for_query(q))  # anything else: ask whoosh
+
+    return len(ids(query))
+
+
+def _collect(s, query, pieces: list[Piece], kind: str | None, lang: str | None,
+             result: ResultPage, time_limit: float) -> None:
+    page, per_page = result.page, result.per_page
+    # Filters go into the query with no weight: whoosh 2.7.4's FilterCollector is bypassed
+    # under a TimeLimitCollector, and its Require() scores every match as 0 (dropping hits).
+    filters = [Term("kind", kind, boost=0.0)] if kind else []
+    if lang:
+        filters.append(Term("lang", lang, boost=0.0))
+    if filters:
+        query = And([query, *filters])
+    # The collector finds the top hits with whoosh's skipping optimisations, so it does not
+    # see every match; the total is counted separately, by set algebra (``count``).
+    inner = s.collector(limit=page * per_page)
+    timed = collectors.TimeLimitCollector(inner, timelimit=time_limit, use_alarm=False)
+    try:
+        s.search_with_collector(query, timed)
+    except collectors.TimeLimit:
+        result.timed_out = True
+    results = timed.results()
+    words = snippet_words(pieces)
+    result.total = count(s, query)
+    start = (page - 1) * per_page
+    for hit in results[start:start + per_page]:
+        result.hits.append(Hit(kind=hit["kind"], id=hit["id"], lang=hit["lang"],
+                               title=hit["title"], url=hit["url"],
+                               snippet=snippet(hit["body"], _spans(s, hit.docnum, words),
+                                               hit.get("summary", ""))))

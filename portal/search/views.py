@@ -2,12 +2,14 @@ from flask import Blueprint, render_template, request
 
 from portal.i18n import _, current_locale
 from portal.search import QueryError, search, sources
+from portal.search.backends import check_config
 from portal.search.cli import search_cli
 
 bp = Blueprint("search", __name__, template_folder="templates")
 
 
 def init_app(app) -> None:
+    check_config(app)  # a backend this database cannot hold is refused at start-up
     app.cli.add_command(search_cli)
     app.register_blueprint(bp)
 

@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from portal import create_app
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+# The search backend of every app made here: "whoosh" (default) or "postgresql" (needs PG_URL).
+SEARCH_BACKEND = os.environ.get("PORTAL_TEST_SEARCH_BACKEND") or "whoosh"
 
 # Argon2id with small costs keeps the suite fast; production defaults are tested separately.
 FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 8192, "ARGON2_PARALLELISM": 1}
@@ -38,7 +40,8 @@ def _prepare(instance: str, url: str | None, with_content: bool) -> None:
     from portal.core import content
     from portal.extensions import db
 
-    app = create_app({"TESTING": True, "INSTANCE_PATH": instance, "DATABASE_URL": url})
+    app = create_app({"TESTING": True, "INSTANCE_PATH": instance, "DATABASE_URL": url,
+                      "SEARCH_BACKEND": SEARCH_BACKEND})
     with app.app_context():
         upgrade()
         if with_content:
@@ -108,7 +111,8 @@ def _app_factory(tmp_path, template: Template):
     def factory(**overrides):
         # Rate limits are off unless a test turns them on (tests/security/test_rate_limits.py).
         config = {"TESTING": True, "INSTANCE_PATH": instance, "DATABASE_URL": url,
-                  "RATELIMIT_ENABLED": False, **FAST_HASHING, **overrides}
+                  "RATELIMIT_ENABLED": False, "SEARCH_BACKEND": SEARCH_BACKEND,
+                  **FAST_HASHING, **overrides}
         app = create_app(config)
         created.append(app)
         return app

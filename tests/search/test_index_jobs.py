@@ -10,6 +10,7 @@ from portal.extensions import db
 from portal.jobs.models import DEAD, DONE, PENDING, Job
 from portal.search import index
 from tests.conftest import run_jobs
+from tests.search.backend import break_index, whoosh_only
 
 NOTES: dict[str, str] = {}
 
@@ -103,16 +104,13 @@ def test_a_record_that_cannot_be_indexed_dies_while_the_ones_after_it_are_indexe
 
 
 def test_a_failed_index_write_keeps_the_save_and_the_next_sync_catches_up(notes, monkeypatch):
-    def broken():
-        raise OSError("disk full")
-
-    monkeypatch.setattr(index, "open_index", broken)
+    repair = break_index(notes, monkeypatch)
     response = notes.test_client().get("/save-note",
                                        query_string={"id": "7", "text": "节约用水从我做起"})
     assert response.status_code == 200 and NOTES["7"]  # the user's save succeeded
     run_jobs(notes)  # fails: the job waits for its next attempt
     assert _pending(notes) == 1
-    monkeypatch.undo()
+    repair()
     notes.test_cli_runner().invoke(args=["jobs", "retry"])  # due now
     assert _ids(notes, "节约用水") == []
     result = notes.test_cli_runner().invoke(args=["search", "sync"])
@@ -152,6 +150,7 @@ def _borrow():
         return s
 
 
+@whoosh_only
 def test_one_searcher_is_reused_until_the_index_changes(notes):
     NOTES["6"] = "浙江生态日"
     with notes.app_context():
@@ -170,6 +169,7 @@ def test_one_searcher_is_reused_until_the_index_changes(notes):
         assert _borrow() is not second
 
 
+@whoosh_only
 def test_searchers_are_shared_across_threads(notes):
     import threading
 
@@ -200,17 +200,13 @@ def test_a_content_sync_survives_a_broken_index(library, monkeypatch, tmp_path):
         "---\ntitle: Caring for street trees\ntopics: [nature]\nupdated: 2026-11-28\n---\n"
         "Water young saplings in droughts.\n", encoding="utf-8")
     library.config["CONTENT_DIR"] = str(folder)
-
-    def broken():
-        raise OSError("index unavailable")
-
-    monkeypatch.setattr(index, "open_index", broken)
+    repair = break_index(library, monkeypatch)
     result = library.test_cli_runner().invoke(args=["content", "sync"])
     assert result.exit_code == 0 and "articles: 1 new" in result.output
     assert _pending(library) == 1
     run_jobs(library)  # the index is unusable: the job fails and waits
     assert _pending(library) == 1
-    monkeypatch.undo()
+    repair()
     library.test_cli_runner().invoke(args=["jobs", "retry"])
     result = library.test_cli_runner().invoke(args=["search", "sync"])
     assert "1 records updated, 0 waiting" in result.output
@@ -226,3 +222,27 @@ def test_snippets_escape_stored_text(notes):
         [hit] = search.search("节水", kind="note").hits
     assert "<script>" not in hit.snippet and "&lt;script&gt;" in hit.snippet
     assert hit.snippet.count("<mark") == 2
+
+
+def test_snippets_show_the_first_of_equally_good_fragments(notes):
+    # Three matches far apart: three fragments that score the same.  The snippet shows the
+    # first two, every time (whoosh's own choice among equals went by memory address).
+    NOTES["13"] = "节水" + "甲" * 150 + "节水" + "乙" * 150 + "节水" + "丙" * 150
+    _enqueue(notes, "13")
+    run_jobs(notes)
+    with notes.test_request_context("/"):
+        snippets = {str(search.search("节水", kind="note").hits[0].snippet) for _ in range(20)}
+    [snippet] = snippets
+    assert snippet.count("<mark") == 2 and "甲" in snippet and "乙" in snippet
+    assert "丙" not in snippet
+
+
+def test_each_snippet_numbers_its_own_marked_words(notes):
+    NOTES.update({"14": "节水从我做起", "15": "垃圾分类从我做起"})
+    _enqueue(notes, "14", "15")
+    run_jobs(notes)
+    with notes.test_request_context("/"):
+        first = search.search("节水", kind="note").hits[0].snippet
+        second = search.search("垃圾分类", kind="note").hits[0].snippet
+    assert 'class="match term0">节水<' in first
+    assert 'class="match term0">垃圾分类<' in second  # not term1: nothing carried over

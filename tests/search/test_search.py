@@ -1,7 +1,6 @@
 """Searching the real library: recall in both languages, ranking, filters, paging, the API."""
 
 import re
-import shutil
 from collections import Counter
 
 import pytest
@@ -12,6 +11,7 @@ from portal.extensions import db
 from portal.learn.models import Article
 from portal.search.analysis import mixed_analyzer, terms
 from tests.conftest import make_user
+from tests.search.backend import drop_index
 
 WORD = re.compile(r"[A-Za-z]{5,}")
 
@@ -180,7 +180,7 @@ def test_rebuilding_gives_identical_results(library):
                     for q in queries}
 
     before = snapshot()
-    shutil.rmtree(library.instance_path + "/search")
+    drop_index(library)
     result = library.test_cli_runner().invoke(args=["search", "rebuild"])
     assert result.exit_code == 0 and "60 documents" in result.output
     assert snapshot() == before

@@ -167,7 +167,9 @@ def create_event(body: s.EventInput):
 
 @operation("post", "/events/<int:event_id>/signup", id="signUp", tag="events",
            ok={200: (s.Signup, "Already signed up: unchanged"), 201: (s.Signup, "Signed up")},
-           errors={404: ("No such published event", "not_found"),
+           errors={403: ("The caller has not confirmed their e-mail address yet",
+                         "unverified"),
+                   404: ("No such published event", "not_found"),
                    409: ("The event is cancelled or its sign-ups have closed", "cancelled",
                          "closed")})
 def signup(path: s.EventPath):
@@ -292,8 +294,8 @@ ACTIVITY_404 = ("No such post", "not_found")
 
 @operation("post", "/schools/<slug>/activities", id="createActivity", tag="schools",
            ok={201: (s.ActivitySubmitted, "Saved and submitted for review")},
-           errors={403: ("The caller is not an editor of this (verified) school",
-                         "forbidden"),
+           errors={403: ("The caller is not an editor of this (verified) school, or has not "
+                         "confirmed their e-mail address yet", "forbidden", "unverified"),
                    404: ("No such school", "not_found"),
                    422: ("Some fields are not valid; `error.fields` names them (`title`, "
                          "`body`, `activity_date`, `topics`) (`invalid`), or the body is "

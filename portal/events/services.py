@@ -288,6 +288,7 @@ def sign_up(user: User, event_id: int, now: datetime | None = None) -> SignupRes
     before it: the person's existing row, and the mail job (it names the event and the
     person; the worker reads which mail to send from the sign-up as it is then).
     """
+    accounts.require_verified(user)  # a confirmed address (issue 12, item 5)
     user_id = user.id  # read before the unit of work: the write lock is no time to reload it
     try:
         with _writing_event():

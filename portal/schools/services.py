@@ -22,6 +22,7 @@ from portal.jobs.models import RUNNING, Job
 from portal.learn.models import Topic
 from portal.markup import slugify
 from portal.rules import RuleError
+from portal.schools import reports
 from portal.schools.models import (
     DECLINED,
     DRAFT,
@@ -245,19 +246,27 @@ def _invite_expired(invite: EditorInvite) -> bool:
     return invite.created_at + timedelta(days=_invite_days()) <= utcnow()
 
 
+def check_invite(user: User, token: str) -> EditorInvite:
+    """The invitation behind ``token`` if ``user`` can accept it, else ``RuleError`` (the
+    invitation page shows the refusal instead of a button)."""
+    invite = db.session.scalar(sa.select(EditorInvite).where(
+        EditorInvite.token_hash == accounts.token_hash(token or "")))
+    if invite is None or invite.email != user.email:
+        raise RuleError("bad_invite", _("This invitation is not valid for your account."),
+                        404)
+    if _invite_expired(invite):
+        raise RuleError("invite_expired", _(
+            "This invitation has expired. Ask an editor of the school to invite you "
+            "again."), 410)
+    return invite
+
+
 def accept_invite(user: User, token: str) -> School:
     with writing():
-        invite = db.session.scalar(sa.select(EditorInvite).where(
-            EditorInvite.token_hash == accounts.token_hash(token or "")))
-        if invite is None or invite.email != user.email:
-            raise RuleError("bad_invite", _("This invitation is not valid for your account."),
-                            404)
-        if _invite_expired(invite):
-            raise RuleError("invite_expired", _(
-                "This invitation has expired. Ask an editor of the school to invite you "
-                "again."), 410)
+        invite = check_invite(user, token)
         school = invite.school
         _make_editor(school, user)
+        accounts.mark_verified(user)  # the link came by mail to this address
         db.session.delete(invite)
         log(user, "editor_joined", f"school:{school.id}")
     return school
@@ -363,6 +372,7 @@ def save_activity(user: User, school: School, data: ActivityInput,
                   activity_id: int | None = None) -> Activity:
     if not is_editor(user, school):
         raise RuleError("forbidden", _("You are not an editor of this school."), 403)
+    accounts.require_verified(user)
     errors = _validate_activity(data)
     if errors:
         raise RuleError("invalid", _("Some of what you sent is not valid."), 422, errors)
@@ -415,6 +425,7 @@ def _bring_published_html_up_to_date(activity: Activity,
 
 
 def submit(user: User, activity_id: int, consent: bool) -> Activity:
+    accounts.require_verified(user)
     if not consent:
         raise RuleError("consent_required", _("Please confirm that no pupil can be "
                                               "identified without a guardian's consent."),
@@ -449,6 +460,7 @@ def _moderated(activity_id: int) -> Activity:
 
 
 def approve(activity_id: int, by: User) -> Activity:
+    accounts.require_verified(by)
     with writing():
         activity = _moderated(activity_id)
         if activity.review != SUBMITTED:
@@ -481,7 +493,10 @@ def reject(activity_id: int, by: User, reason: str) -> Activity:
 
 
 def report(user: User, activity_id: int, reason: str) -> bool:
-    """Returns True when this report hid the post (at the configured threshold)."""
+    """Returns True when this report hid the post (at the configured threshold).  Only
+    reports that count (``reports.counts``: a confirmed address and an account old enough)
+    hide it; every report is recorded for staff, who are mailed at the post's first one."""
+    accounts.require_verified(user)
     reason = (reason or "").strip()
     if not reason:
         raise RuleError("reason_required", _("Please say what is wrong."), 422,
@@ -493,12 +508,17 @@ def report(user: User, activity_id: int, reason: str) -> bool:
         if db.session.scalar(sa.select(ActivityReport.id).where(
                 ActivityReport.activity_id == activity_id, ActivityReport.user_id == user.id)):
             raise RuleError("already_reported", _("You have already reported this post."))
+        first = not db.session.scalar(sa.select(ActivityReport.id).where(
+            ActivityReport.activity_id == activity_id, ActivityReport.resolved.is_(False)))
         db.session.add(ActivityReport(activity_id=activity_id, user_id=user.id,
-                                      reason=reason[:500]))
+                                      reason=reason[:500], counted=reports.counts(user)))
         db.session.flush()
+        if first:  # staff hear of a post's first open report (one mail, not one per report)
+            jobs.enqueue(reports.REPORT_MAIL_JOB, {"activity": activity_id})
         open_reports = db.session.scalar(sa.select(sa.func.count()).select_from(ActivityReport)
                                          .where(ActivityReport.activity_id == activity_id,
-                                                ActivityReport.resolved.is_(False)))
+                                                ActivityReport.resolved.is_(False),
+                                                ActivityReport.counted.is_(True)))
         hid = open_reports >= current_app.config.get("SCHOOLS_REPORTS_TO_HIDE", 3)
         if hid:
             activity.hidden, activity.hidden_reason = True, "reports"
@@ -514,9 +534,10 @@ def set_hidden(activity_id: int, by: User, hidden: bool, reason: str) -> Activit
     with writing():
         activity = _moderated(activity_id)
         activity.hidden, activity.hidden_reason = hidden, reason[:500] if hidden else ""
-        if not hidden:  # restoring resolves the reports that led here
-            db.session.execute(sa.update(ActivityReport).where(
-                ActivityReport.activity_id == activity_id).values(resolved=True))
+        # Staff's decision (restore, or keep hidden with their reason) resolves the reports
+        # that led here: the post leaves the queue of posts hidden by reports.
+        db.session.execute(sa.update(ActivityReport).where(
+            ActivityReport.activity_id == activity_id).values(resolved=True))
         log(by, "hidden" if hidden else "restored", f"activity:{activity.id}", reason)
         search.enqueue(ACTIVITY, activity.id)
     return activity

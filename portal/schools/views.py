@@ -11,13 +11,12 @@ from flask import (
     url_for,
 )
 
-from portal import markup
 from portal.events.services import published_between
 from portal.extensions import db
 from portal.i18n import _, current_locale
 from portal.learn import services as learn
 from portal.rules import RuleError
-from portal.schools import cli, search, services, uploads
+from portal.schools import cli, reports, search, services, uploads
 from portal.schools.forms import (
     LEVEL_LABELS,
     TYPE_LABELS,
@@ -82,7 +81,7 @@ def school(slug: str):
 def feed(slug: str):
     found = _school(slug)
     body = render_template("schools/feed.atom", school=found,
-                           activities=services.published_for(found)[:30], render=markup.render)
+                           activities=services.published_for(found)[:30])
     return Response(body, mimetype="application/atom+xml")
 
 
@@ -93,9 +92,8 @@ def activity(activity_id: int):
         abort(404)
     preview = not post.public
     title = post.title if post.public else post.draft_title
-    body = post.body if post.public else post.draft_body
     return render_template("schools/activity.html", post=post, title=title,
-                           html=markup.render(body), preview=preview, report_form=ReasonForm())
+                           html=post.shown_html(), preview=preview, report_form=ReasonForm())
 
 
 @bp.route("/activities/<int:activity_id>/report", methods=["POST"])
@@ -264,7 +262,13 @@ def accept_invite(token: str):
         flash(_("You are now an editor of %(name)s.", name=found.name(current_locale())),
               "success")
         return redirect(url_for("schools.mine"))
-    return render_template("schools/accept.html", token=token)
+    try:  # an expired or someone else's invitation: say so, and offer no button
+        invite = services.check_invite(g.principal, token)
+    except RuleError as err:
+        return render_template("schools/accept.html", token=token, invite=None,
+                               problem=err.message, expired=err.code == "invite_expired"), \
+            err.status
+    return render_template("schools/accept.html", token=token, invite=invite, problem=None)
 
 
 # -- staff -------------------------------------------------------------------------------------
@@ -314,7 +318,9 @@ def green_status(school_id: int):
 
 @bp.route("/manage/moderation")
 def moderation():
-    return render_template("schools/moderation.html", queue=services.queue())
+    return render_template("schools/moderation.html", queue=services.queue(),
+                           hidden=reports.hidden_by_reports(),
+                           reported=reports.reported_visible())
 
 
 @bp.route("/manage/moderation/<int:activity_id>", methods=["GET", "POST"])
@@ -338,7 +344,8 @@ def moderate(activity_id: int):
             flash(_("The decision is recorded."), "success")
             return redirect(url_for("schools.moderation"))
     return render_template("schools/moderate.html", post=post, form=form,
-                           preview=markup.render(post.draft_body or post.body),
+                           reports=reports.reports_of(post.id),
+                           preview=post.html(draft=bool(post.draft_body)),
                            diff=services.diff(post) if post.published_at else None)
 
 

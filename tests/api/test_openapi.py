@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 
 from portal import create_app
 from portal.api.declare import OPTIONAL_TOKEN, TOKEN, document
-from tests.conftest import make_user
+from tests.conftest import make_user, run_jobs
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
@@ -320,6 +320,7 @@ def _world(app) -> SimpleNamespace:
     editor = make_user(app, email="editor@example.org")
     organizer = make_user(app, email="org@example.org", role="organizer")
     member = make_user(app, email="member@example.org")
+    unverified = make_user(app, email="new@example.org", verified=False)
     with app.app_context():
         home = households.register(db.session.get(User, member), households.HouseholdInput(
             name="李家", district="nanhu", members=2))
@@ -340,7 +341,8 @@ def _world(app) -> SimpleNamespace:
         event=make_event(app, organizer, capacity=1),
         other_event=make_event(app, organizer, capacity=5, days=20),
         citizen=_token(app, citizen), other=_token(app, other), editor=_token(app, editor),
-        organizer=_token(app, organizer), member=_token(app, member))
+        organizer=_token(app, organizer), member=_token(app, member),
+        unverified=_token(app, unverified))
 
 
 @pytest.fixture
@@ -425,6 +427,8 @@ def test_every_described_answer_happens_and_conforms(world, api_schema):
                                                                 "position": 1}
     assert call("POST", signup, o, 200, path_parameters=at)["position"] == 1
     call("POST", signup, c, 404, path_parameters={"event_id": 999})
+    refused = call("POST", signup, world.unverified, 403, path_parameters=at)
+    assert refused["error"]["code"] == "unverified"
     assert call("DELETE", signup, c, 200, path_parameters=at) == {"status": "cancelled"}
     call("DELETE", signup, c, 409, path_parameters=at)
     call("DELETE", signup, c, 404, path_parameters={"event_id": 999})
@@ -436,6 +440,7 @@ def test_every_described_answer_happens_and_conforms(world, api_schema):
     assert call("GET", f"{v1}/events/{{event_id}}", None, 200,
                 path_parameters={"event_id": world.other_event})["status"] == "cancelled"
 
+    run_jobs(world.app)  # the figures are summary rows, made by a job
     assert call("GET", f"{v1}/stats", None, 200)["volunteers"] == 2
 
     call("GET", f"{v1}/household", c, 404)

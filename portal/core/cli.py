@@ -9,6 +9,7 @@ from flask_migrate import upgrade
 
 from portal import search, stored_html
 from portal.core import content
+from portal.dashboard import stats
 from portal.jobs import services as jobs
 
 content_cli = AppGroup("content", help="Content files (content/).")
@@ -40,7 +41,8 @@ def sync():
 def setup(no_jobs):
     """Migrate the database, load content, queue the rendering of stored texts that an older
     renderer made (after a change of ``markup.VERSION``), build the search index if it is
-    missing and run the jobs that are due (the index updates of what the sync changed)."""
+    missing, queue the summary figures that need computing and run the jobs that are due (the
+    index updates of what the sync changed)."""
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("database: migrated to the latest revision")
     _sync_or_fail()
@@ -49,5 +51,8 @@ def setup(no_jobs):
         click.echo(f"stored HTML: {stale} row(s) to render again (job {stored_html.RERENDER_JOB})")
     built = search.ensure_index()
     click.echo("search index: built" if built else "search index: present")
+    marked = stats.queue_if_pending()
+    if marked:
+        click.echo(f"summary figures: {marked} metric(s) to compute (job stats.refresh)")
     if not no_jobs:
         click.echo(f"jobs run: {jobs.work(burst=True, schedule=False, log=click.echo)}")

@@ -319,8 +319,14 @@ def mark_all() -> None:
         _mark(uow.session, frozenset(t for m in METRICS.values() for t in m.tables))
 
 
-def pending() -> bool:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(StatDirty)) > 0
+def queue_if_pending() -> int:
+    """Queue the refresh when metrics are marked (after an upgrade: migration 0013 marks them
+    all); returns how many are marked.  ``flask setup`` calls it."""
+    marked = db.session.scalar(sa.select(sa.func.count()).select_from(StatDirty)) or 0
+    if marked:
+        with writing() as uow:
+            jobs.enqueue_coalesced("stats.refresh", uow.session)
+    return marked
 
 
 def init_app(app) -> None:

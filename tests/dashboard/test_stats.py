@@ -148,3 +148,19 @@ def test_pages_read_the_figures_with_a_bounded_number_of_statements(make_app):
     full = {p: statements(p) for p in ("/", "/dashboard", "/api/v1/stats")}
     assert full == empty  # the records shown do not add statements
     assert full["/api/v1/stats"] <= 2
+
+
+def test_setup_computes_the_figures_after_an_upgrade(app):
+    """Migration 0013 marks every metric and makes no job: ``flask setup`` queues the refresh
+    (and runs it), so an existing site's figures are right after the release."""
+    _household(app, "a@example.org", "nanhu")
+    run_jobs(app)
+    expected = _figures(app)
+    with app.app_context(), writing():
+        db.session.execute(sa.delete(StatSlice))
+        db.session.execute(sa.insert(StatDirty), [{"metric": n} for n in stats.METRICS])
+        db.session.execute(sa.delete(Job).where(Job.kind == "stats.refresh"))
+    result = app.test_cli_runner().invoke(args=["setup"])
+    assert result.exit_code == 0, result.output
+    assert f"summary figures: {len(stats.METRICS)} metric(s) to compute" in result.output
+    assert _figures(app) == expected

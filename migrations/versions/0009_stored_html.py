@@ -38,8 +38,9 @@ def upgrade():
 
 
 def downgrade():
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+), not a batch: a batch would copy and drop the
+    # table, and dropping it would cascade to the rows that refer to it (sign-ups, reports).
     for table, columns in COLUMNS.items():
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column('html_version')
-            for name, _type, _default in reversed(columns):
-                batch_op.drop_column(name)
+        op.drop_column(table, 'html_version')
+        for name, _type, _default in reversed(columns):
+            op.drop_column(table, name)

@@ -59,10 +59,10 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('activity_reports', schema=None) as batch_op:
-        batch_op.drop_column('counted')
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+), not a batch: a batch would copy and drop the
+    # table, and dropping users would cascade to every row that refers to an account.
+    op.drop_column('activity_reports', 'counted')
     with op.batch_alter_table('email_verifications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_email_verifications_user_id'))
     op.drop_table('email_verifications')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('email_verified_at')
+    op.drop_column('users', 'email_verified_at')

@@ -589,6 +589,14 @@ def test_0009_adds_the_columns_for_existing_rows_and_downgrades(fresh_app):
             "INSERT INTO articles (slug, lang, title, summary, body, updated, related, "
             "observances, content_hash) VALUES ('a', 'zh', '文章', '', '正文', :d, '[]', '[]', "
             "'x')"), {"d": date(2026, 1, 1)})
+        # a row that refers to the event: the downgrade must not take it with the column
+        user = conn.execute(sa.text(
+            "INSERT INTO users (email, display_name, password_hash, role, created_at, "
+            "privacy_version, privacy_consented_at) VALUES ('a@example.org', 'A', 'x', "
+            "'citizen', :t, '1', :t) RETURNING id"), {"t": now}).scalar()
+        conn.execute(sa.text(
+            "INSERT INTO signups (event_id, user_id, status, queued_at, created_at, updated_at) "
+            "SELECT id, :u, 'confirmed', :t, :t, :t FROM events"), {"u": user, "t": now})
         db.session.commit()
         db.session.remove()
         upgrade(revision=AFTER)
@@ -606,4 +614,5 @@ def test_0009_adds_the_columns_for_existing_rows_and_downgrades(fresh_app):
             assert not columns & _columns(table), table
         assert db.session.execute(sa.text("SELECT description_zh FROM events")).scalar() == \
             "**旧**"
+        assert db.session.execute(sa.text("SELECT count(*) FROM signups")).scalar() == 1
         db.session.remove()

@@ -33,6 +33,7 @@ BY_NAME = {"DATABASE_URL": [("sqlite://", "sqlite://")],
            "SESSION_COOKIE_SAMESITE": [("Strict", "Strict")],
            "REMEMBER_COOKIE_SAMESITE": [("Strict", "Strict")],
            "RATELIMIT_STORAGE_URL": [("memory://", "memory://")],
+           "SEARCH_BACKEND": [("whoosh", "whoosh")],
            "PAGE_CACHE_REDIS_URL": [("redis://127.0.0.1:6379/1", "redis://127.0.0.1:6379/1")],
            **{f"RATELIMIT_{n}": [("5 per minute;50 per hour", "5 per minute;50 per hour")]
               for n in ("LOGIN", "LOGIN_ACCOUNT", "REGISTER", "RESET_REQUEST", "RESET_MAIL",

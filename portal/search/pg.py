@@ -50,7 +50,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from portal.db import utcnow, writing
+from portal.db import discard, utcnow, writing
 from portal.extensions import db
 from portal.search.analysis import bigram_analyzer, mixed_analyzer
 from portal.search.registry import Document
@@ -181,7 +181,7 @@ def check() -> int:
             raise LookupError("no search index: run `flask search rebuild`")
         return db.session.scalar(sa.select(sa.func.count()).select_from(documents))
     except sa.exc.DBAPIError:
-        db.session.rollback()  # a failed read leaves the transaction unusable
+        discard()  # a failed read leaves the transaction unusable
         raise
 
 

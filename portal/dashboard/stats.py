@@ -31,7 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from portal import jobs
 from portal.dashboard.models import StatDirty, StatSlice
 from portal.dashboard.sqltime import date_month, month_of
-from portal.db import on_commit_tables, utcnow, writing
+from portal.db import discard, on_commit_tables, utcnow, writing
 from portal.events.models import CONFIRMED, PUBLISHED, Event, Signup
 from portal.extensions import db
 from portal.households.models import Household, HouseholdPledge, MonthlyReport
@@ -164,7 +164,10 @@ METRICS = {m.name: m for m in (
 def _mark(session, tables: frozenset[str]) -> None:
     """In the committing transaction: mark the metrics made from a table it wrote, and queue
     the (coalesced) refresh."""
-    names = sorted(m.name for m in METRICS.values() if m.tables & tables)
+    _mark_names(session, sorted(m.name for m in METRICS.values() if m.tables & tables))
+
+
+def _mark_names(session, names: list[str]) -> None:
     if not names:
         return
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -199,10 +202,16 @@ def refresh(_payload: dict | None = None) -> list[str]:
         names = list(db.session.scalars(sa.select(StatDirty.metric)))
         if names:
             db.session.execute(sa.delete(StatDirty).where(StatDirty.metric.in_(names)))
-    computed = {n: compute(METRICS[n]) for n in names if n in METRICS}
-    with writing():
-        for name, rows in computed.items():
-            _replace(METRICS[name], rows)
+    try:
+        computed = {n: compute(METRICS[n]) for n in names if n in METRICS}
+        with writing():
+            for name, rows in computed.items():
+                _replace(METRICS[name], rows)
+    except Exception:  # the marks are kept for the job's next attempt
+        discard()
+        with writing() as uow:
+            _mark_names(uow.session, names)
+        raise
     return sorted(computed)
 
 

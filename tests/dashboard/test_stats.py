@@ -164,3 +164,21 @@ def test_setup_computes_the_figures_after_an_upgrade(app):
     assert result.exit_code == 0, result.output
     assert f"summary figures: {len(stats.METRICS)} metric(s) to compute" in result.output
     assert _figures(app) == expected
+
+
+def test_a_failed_refresh_keeps_its_marks_for_the_next_attempt(app, monkeypatch):
+    _household(app, "a@example.org", "nanhu")
+
+    def broken(_metric):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(stats, "compute", broken)
+    with app.app_context():
+        try:
+            stats.refresh()
+        except RuntimeError:
+            pass
+        assert "households" in set(db.session.scalars(sa.select(StatDirty.metric)))
+    monkeypatch.undo()
+    run_jobs(app)
+    assert _figures(app)["stats"]["households"] == 1

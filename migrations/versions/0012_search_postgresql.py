@@ -53,8 +53,10 @@ def upgrade():
     schema=SCHEMA,
     )
     # Everything but the short columns goes to TOAST: counting matches reads the table's own
-    # pages, and those stay few (portal.search.pg explains the layout).
+    # pages, and those stay few; tier 1 (small, ranked for every search) stays in the row
+    # (portal.search.pg explains the layout).
     op.execute(f'ALTER TABLE {SCHEMA}.documents SET (toast_tuple_target = 128)')
+    op.execute(f'ALTER TABLE {SCHEMA}.documents ALTER COLUMN tier1 SET STORAGE MAIN')
     op.create_index('ix_documents_record', 'documents', ['record'], schema=SCHEMA)
     for column in ('words', 'pairs', *TIERS):
         op.create_index(f'ix_documents_{column}', 'documents', [column], schema=SCHEMA,

@@ -13,7 +13,9 @@ stemming and stop words stay out of it, our analyser already did that.
   pairs of the title (A) and the body (B) — two columns, so that neither kind of match needs
   a weight-restricted query (which makes GIN re-check every row).
 * ``tier1`` ⊂ ``tier2`` ⊂ ``tier3``: the words of the title and those the body has at least
-  5, 3 or 2 times (lexemes only), and ``length``, the number of words of the body.
+  5, 3 or 2 times — tier 1 with their positions, kept in the row itself (``STORAGE MAIN``,
+  ~200 bytes) because it is ranked; the others as bare lexemes — and ``length``, the
+  number of words of title and body.
 * ``spans``: where each word of the body is (``{word: [start, end, start, end, …]}``), so
   that snippets are cut from the stored body by the same function as Whoosh's, from offsets
   found at index time (``ts_headline`` does not know jieba's words).
@@ -23,10 +25,14 @@ match's whole vector (thousands of TOAST fetches for a common word), so the orde
 (an impact-ordered index, the "champion lists" of the IR textbooks): documents with the words
 in their title or at least 5 times come first, then 3 times, then twice, then the rest;
 ``ts_rank_cd`` orders each tier, and only the smallest tier that fills the page asked for is
-ranked (counting a tier is a GIN scan).  In the last group (each word once) the order is
-``ts_rank_cd`` when the query has at most ``EXACT_LIMIT`` matches, else shorter documents
-first (for a word found once that is ``ts_rank_cd``'s own order).  Rows keep only small
-columns in the table itself (``toast_tuple_target``), so counting matches stays cheap.
+ranked (counting a tier is a GIN scan); tier 1 is ranked from its own vector, which gives
+the same rank for a piece's words as the whole vector, without a TOAST read.  In the last
+group (each word once) the order is ``ts_rank_cd`` when the query has at most
+``EXACT_LIMIT`` matches, else shorter documents first (for a word found once that is
+``ts_rank_cd``'s own order).  Rows keep only small columns in the table itself
+(``toast_tuple_target``), so counting matches stays cheap.  The planner is told to use the
+GIN indexes even for a small table (it does not know that testing a row's vector in a
+sequential scan is a TOAST read) and to plan each search for its words.
 
 The tables live in their own schema, made by migration 0012 on PostgreSQL only (they are not
 part of the models' metadata: derived data, rebuilt by ``flask search rebuild``).
@@ -117,16 +123,18 @@ def row(doc: Document) -> dict:
         spans.setdefault(tok.text, []).extend((tok.startchar, tok.endchar))
     title_words = [t.text for t in mixed(doc.title, mode="index")]
     often = Counter(body_words)
-    tiers = {name: " ".join(sorted(set(title_words) | {w for w, n in often.items() if n >= least}))
-             for name, least in zip(TIER_COLUMNS, TIERS, strict=True)}
+    tiers = [set(title_words) | {w for w, n in often.items() if n >= least} for least in TIERS]
     return {
         "key": doc.key, "record": doc.record, "kind": doc.kind, "record_id": doc.id,
         "lang": doc.lang, "url": doc.url, "summary": doc.summary, "title": doc.title,
-        "body": doc.body, "length": len(body_words), "spans": spans,
+        "body": doc.body, "length": len(title_words) + len(body_words), "spans": spans,
         "title_words": " ".join(title_words), "body_words": " ".join(body_words),
         "title_pairs": " ".join(t.text for t in bigrams(doc.title, mode="index")),
         "body_pairs": " ".join(t.text for t in bigrams(doc.body, mode="index")),
-        **tiers,
+        # tier 1 keeps its words' positions (it is ranked); the others are lexemes only
+        "tier1_drop": sorted((set(title_words) | set(often)) - tiers[0]),
+        **{name: " ".join(sorted(words)) for name, words in zip(TIER_COLUMNS[1:], tiers[1:],
+                                                                strict=True)},
     }
 
 
@@ -147,7 +155,9 @@ def _upsert():
     values = {name: sa.bindparam(name, type_=documents.c[name].type) for name in PLAIN}
     values["words"] = _weighted("title_words", "body_words")
     values["pairs"] = _weighted("title_pairs", "body_pairs")
-    for name in TIER_COLUMNS:
+    values["tier1"] = sa.func.ts_delete(_weighted("title_words", "body_words"),
+                                        sa.bindparam("tier1_drop", type_=sa.ARRAY(sa.Text)))
+    for name in TIER_COLUMNS[1:]:
         values[name] = sa.func.strip(_vector(name))
     stmt = pg_insert(documents).values(**values)
     return stmt.on_conflict_do_update(
@@ -264,31 +274,52 @@ def _tiers(t, words: bool) -> list:
     return [t.c[name].op("@@")(_q("words")) for name in TIER_COLUMNS] if words else []
 
 
-def _rank(t, words: bool, pairs: bool):
-    ranks = [sa.func.ts_rank_cd(sa.literal_column(f"'{weights}'::real[]"), t.c[field],
-                                _q(field), sa.literal_column(str(NORMALIZATION)))
-             for field, weights, used in (("words", WORD_WEIGHTS, words),
-                                          ("pairs", PAIR_WEIGHTS, pairs)) if used]
+def _rank_of(t, vector: str, query: str, weights: str):
+    """``ts_rank_cd`` normalised by the document's length: with ``length`` the number of the
+    document's words this is ts_rank_cd's own normalisation 1 (divided by log2(length + 1)),
+    also when ``vector`` is tier 1, which holds only some of the words."""
+    rank = sa.func.ts_rank_cd(sa.literal_column(f"'{weights}'::real[]"), t.c[vector],
+                              _q(query), sa.literal_column("0"))
+    return rank / (sa.func.ln(t.c.length + 1) / sa.func.ln(2))
+
+
+def _rank(t, words: bool, pairs: bool, in_tier1=None):
+    """Tier 1 is ranked from its own small vector (in the row: no TOAST read), the other
+    documents from the words vector; then the pairs, when they take part."""
+    ranks = []
+    if words:
+        ranks.append(_rank_of(t, "tier1", "words", WORD_WEIGHTS) if in_tier1 is None else
+                     sa.case((in_tier1, _rank_of(t, "tier1", "words", WORD_WEIGHTS)),
+                             else_=_rank_of(t, "words", "words", WORD_WEIGHTS)))
+    if pairs:
+        ranks.append(sa.func.ts_rank_cd(sa.literal_column(f"'{PAIR_WEIGHTS}'::real[]"),
+                                        t.c.pairs, _q("pairs"), NORMALIZATION))
     return sum(ranks[1:], ranks[0])
 
 
 @functools.cache
 def counts_statement(words: bool, pairs: bool, kind: bool, lang: bool):
-    """The number of matches, then of documents in each tier, up to the first tier that
-    holds ``need`` documents (the later ones are NULL: PostgreSQL leaves them uncounted)."""
+    """Both phases' counts: documents matching through words (``total``), in each tier up
+    to the first that holds ``need`` documents (later ones NULL, never counted), and — only
+    when the words match fewer than ``need`` — through words or pairs (``with_pairs``)."""
     def count(condition):
         return (sa.select(sa.func.count()).select_from(documents)
                 .where(condition, *_filters(documents, kind, lang)).scalar_subquery())
 
     need = sa.bindparam("need", type_=sa.Integer)
     tiers = _tiers(documents, words)
-    counted = sa.select(count(_match(documents, words, pairs)).label("total"),
-                        *([count(tiers[0]).label("t0")] if tiers else [])).subquery("c0")
+    counted = sa.select(
+        (count(_match(documents, True, False)) if words else sa.literal(0)).label("total"),
+        *([count(tiers[0]).label("t0")] if tiers else [])).subquery("c0")
     for n in range(1, len(tiers)):
         before = counted.c[f"t{n - 1}"]
         counted = sa.select(counted, sa.case((sa.func.coalesce(before, need) >= need, None),
                                              else_=count(tiers[n])).label(f"t{n}")
                             ).subquery(f"c{n}")
+    if pairs:
+        counted = sa.select(counted, sa.case(
+            (counted.c.total >= need, None),
+            else_=count(_match(documents, words, True))).label("with_pairs")).subquery("cp")
     return sa.select(counted)
 
 
@@ -308,7 +339,7 @@ def page_statement(words: bool, pairs: bool, kind: bool, lang: bool, chosen: int
 
     tiers = _tiers(d, words)
     order = [in_tier(n).desc() for n in range(chosen)]
-    rank = _rank(d, words, pairs)
+    rank = _rank(d, words, pairs, in_tier(0) if chosen and tiers else None)
     if chosen < len(tiers):
         scan = tiers[chosen]
     else:  # the last group too: every match
@@ -328,21 +359,27 @@ def page_statement(words: bool, pairs: bool, kind: bool, lang: bool, chosen: int
             .offset(sa.bindparam("offset", type_=sa.Integer)))
 
 
-def _collect(conn, pieces: list[Piece], with_pairs: bool, kind, lang,
-             result: ResultPage) -> None:
-    params = {"words": tsquery(pieces, "words"),
-              "pairs": tsquery(pieces, "pairs") if with_pairs else None,
-              "kind": kind, "lang": lang, "snippet_words": snippet_words(pieces),
-              "limit": result.per_page, "offset": (result.page - 1) * result.per_page,
+def _collect(conn, pieces: list[Piece], kind, lang, result: ResultPage) -> None:
+    """Words first; character pairs join in when the words match fewer documents than the
+    page asked for needs (as ``needs_pairs`` for Whoosh), decided from one count."""
+    words, pairs = tsquery(pieces, "words"), tsquery(pieces, "pairs")
+    params = {"words": words, "pairs": pairs, "kind": kind, "lang": lang,
+              "snippet_words": snippet_words(pieces), "limit": result.per_page,
+              "offset": (result.page - 1) * result.per_page,
               "need": result.page * result.per_page}
-    shape = (params["words"] is not None, params["pairs"] is not None, bool(kind), bool(lang))
-    counts = list(conn.execute(counts_statement(*shape), params).one())
-    result.total, tiers = counts[0], counts[1:]
+    counts = conn.execute(counts_statement(words is not None, pairs is not None, bool(kind),
+                                           bool(lang)), params).one()._mapping
+    result.total = counts["total"]
+    with_pairs = needs_pairs(pieces, result)
+    if with_pairs:
+        result.total = counts["with_pairs"]
     if params["offset"] >= result.total:
         return
+    tiers = [counts[f"t{n}"] for n in range(len(TIERS))] if words else []
     chosen = next((n for n, count in enumerate(tiers) if count is not None and
                    count >= params["need"]), len(tiers))
     by_length = chosen == len(tiers) and result.total > EXACT_LIMIT
+    shape = (words is not None, with_pairs, bool(kind), bool(lang))
     rows = conn.execute(page_statement(*shape, chosen, by_length), params).all()
     for r in rows:
         spans = [(w, offsets[i], offsets[i + 1]) for w, offsets in (r.spans or {}).items()
@@ -351,21 +388,22 @@ def _collect(conn, pieces: list[Piece], with_pairs: bool, kind, lang,
                                url=r.url, snippet=snippet(r.body, spans, r.summary)))
 
 
-def _timed(pieces, with_pairs: bool, kind, lang, result: ResultPage,
-           time_limit: float) -> None:
-    """Run one phase under a statement timeout, in a savepoint that is always rolled back
-    (reads only: it undoes the timeout setting, and a cancelled statement with it)."""
+def search(pieces: list[Piece], kind: str | None, lang: str | None, result: ResultPage,
+           time_limit: float) -> ResultPage:
+    """Run the search under a statement timeout, in a savepoint that is always rolled back
+    (reads only: it undoes the settings, and a cancelled statement with them)."""
     conn = db.session.connection()
     start = time.perf_counter()
     savepoint = conn.begin_nested()
     try:
-        # A generic plan (psycopg prepares a statement run five times) cannot see how many
-        # rows a tsquery matches: each search is planned for its own words.
-        conn.execute(sa.select(sa.func.set_config("statement_timeout",
-                                                  str(max(1, int(time_limit * 1000))), True),
-                               sa.func.set_config("plan_cache_mode", "force_custom_plan",
-                                                  True)))
-        _collect(conn, pieces, with_pairs, kind, lang, result)
+        # Each search is planned for its own words (a generic plan, which psycopg's prepared
+        # statements get after five runs, cannot see how many rows a tsquery matches), and
+        # through the GIN indexes even when the table is small: the planner does not count
+        # the TOAST reads that testing each row's vector in a sequential scan costs.
+        conn.execute(sa.select(*(sa.func.set_config(name, value, True) for name, value in (
+            ("statement_timeout", str(max(1, int(time_limit * 1000)))),
+            ("plan_cache_mode", "force_custom_plan"), ("enable_seqscan", "off")))))
+        _collect(conn, pieces, kind, lang, result)
     except sa.exc.OperationalError as error:
         if getattr(error.orig, "sqlstate", None) != "57014":  # query_canceled
             raise
@@ -375,13 +413,4 @@ def _timed(pieces, with_pairs: bool, kind, lang, result: ResultPage,
         savepoint.rollback()
     if time.perf_counter() - start >= time_limit:
         result.timed_out = True
-
-
-def search(pieces: list[Piece], kind: str | None, lang: str | None, result: ResultPage,
-           time_limit: float) -> ResultPage:
-    if any(p.words for p in pieces):
-        _timed(pieces, False, kind, lang, result, time_limit)
-    if needs_pairs(pieces, result):
-        result = ResultPage(query=result.query, page=result.page, per_page=result.per_page)
-        _timed(pieces, True, kind, lang, result, time_limit)
     return result

@@ -1,6 +1,7 @@
 """Search benchmark: 20,000 synthetic mixed Chinese/English documents.
 
     .venv/bin/python bench/search_bench.py [--docs 20000] [--queries 300] [--no-http]
+        [--backend whoosh|postgresql|both] [--pg postgresql+psycopg://postgres@127.0.0.1/postgres]
 
 Builds the corpus from sentences of the library's own articles (fixed seed), indexes it with
 the portal's schema and analyzers, and measures:
@@ -12,7 +13,14 @@ the portal's schema and analyzers, and measures:
 * the same queries through SQLite FTS5 over jieba-segmented text, as a reference;
 * the same queries over HTTP (``/api/v1/search``) under gunicorn with 2 workers.
 
-Results replace this corpus's section of bench/RESULTS.md.
+With ``--backend postgresql`` (or ``both``: Whoosh first, then PostgreSQL, on the same corpus
+and queries in the same run) the PostgreSQL backend is measured the same way in a fresh
+database made on the server of ``--pg`` (and dropped afterwards): ``flask search rebuild``'s
+build, table size, the same in-process queries, updates through the index job's write, and
+HTTP under gunicorn.
+
+Results replace this corpus's sections of bench/RESULTS.md (``search-<corpus>`` for Whoosh,
+``search-pg-<corpus>`` for PostgreSQL).
 """
 
 from __future__ import annotations
@@ -34,18 +42,21 @@ import sys
 import tempfile
 import time
 import urllib.parse
+import uuid
 from datetime import UTC, datetime
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 
+import sqlalchemy as sa  # noqa: E402
 from results import write_section  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 from whoosh import index as whoosh_index  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.core.content import split_front_matter  # noqa: E402
-from portal.search import Document, search  # noqa: E402
+from portal.search import Document, pg, search  # noqa: E402
 from portal.search.analysis import mixed_analyzer, segmenter, terms  # noqa: E402
 from portal.search.index import SCHEMA_VERSION, fields, schema  # noqa: E402
 
@@ -158,13 +169,15 @@ def build_index(path, docs, procs):
     writer.commit(optimize=True)
     elapsed = time.perf_counter() - start
     size = sum(os.path.getsize(os.path.join(path, f)) for f in os.listdir(path))
+    with open(path + ".build-seconds", "w") as fh:  # for a later run with --keep
+        fh.write(f"{elapsed}\n")
     return ix, elapsed, size
 
 
 def measure_inprocess(app, queries):
     times, totals = [], []
     with app.test_request_context("/"):
-        search("warm up")
+        search("warm up 绿色")
         for q in queries:
             start = time.perf_counter()
             page = search(q)
@@ -223,10 +236,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def measure_http(instance, queries):
+def measure_http(instance, queries, database_url=None, backend="whoosh"):
     port = free_port()
-    env = {**os.environ, "PORTAL_INSTANCE_PATH": instance}
+    env = {**os.environ, "PORTAL_INSTANCE_PATH": instance, "PORTAL_SEARCH_BACKEND": backend,
+           "PORTAL_RATELIMIT_ENABLED": "0"}
     env.pop("PORTAL_DATABASE_URL", None)
+    if database_url:
+        env["PORTAL_DATABASE_URL"] = database_url
     proc = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "--workers", "2",
          "--preload", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
@@ -257,85 +273,236 @@ def measure_http(instance, queries):
         proc.wait(timeout=20)
 
 
+def describe(args, docs, queries, totals):
+    return (
+        f"Corpus `{args.corpus}`: {len(docs)} documents (60% Chinese, 40% English); "
+        + ("half of each body is sentences from the library, half words drawn by frequency "
+           "(jieba's dictionary for Chinese, a Zipf-weighted vocabulary for English)"
+           if args.corpus == "mixed" else
+           "every sentence comes from the library's 34 articles, so every word is common "
+           "(a worst case)")
+        + f". {len(queries)} queries (a Chinese word, an English word, one of each, two "
+        f"Chinese words run together), words drawn by their frequency in 300 random "
+        f"documents, skipping each language's {COMMON} most frequent words; median "
+        f"{statistics.median(totals):.0f} hits per query (p95 "
+        f"{percentile(totals, 95):.0f}).")
+
+
+def load() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def command(args):
+    extra = ""
+    if args.backend != "whoosh":
+        extra = f" --backend {args.backend} --pg {make_url(args.pg).render_as_string()}"
+    return (f"`.venv/bin/python bench/search_bench.py --docs {args.docs} --queries "
+            f"{args.queries} --corpus {args.corpus}{extra}` on {os.cpu_count()} cores, "
+            f"Python {sys.version.split()[0]}.")
+
+
+def run_whoosh(args, docs, queries, folder):
+    """The Whoosh backend: its section's lines and the in-process query times."""
+    instance = os.path.join(folder, "instance")
+    search_dir = os.path.join(instance, "search")
+    name = f"index-{SCHEMA_VERSION}-bench"
+    if args.keep and os.path.isdir(os.path.join(search_dir, name)):
+        ix = whoosh_index.open_dir(os.path.join(search_dir, name))
+        try:  # the build time of the run that made the kept index
+            with open(os.path.join(search_dir, name) + ".build-seconds") as fh:
+                index_time = float(fh.read())
+        except (OSError, ValueError):
+            index_time = float("nan")
+        size = sum(os.path.getsize(os.path.join(search_dir, name, f))
+                   for f in os.listdir(os.path.join(search_dir, name)))
+    else:
+        ix, index_time, size = build_index(os.path.join(search_dir, name), docs, args.procs)
+    with open(os.path.join(search_dir, "CURRENT"), "w") as fh:
+        fh.write(name)
+    app = create_app({"INSTANCE_PATH": instance, "RATELIMIT_ENABLED": False,
+                      "DATABASE_URL": None, "SEARCH_BACKEND": "whoosh"})
+    load_before = load()
+    q_times, totals = measure_inprocess(app, queries)
+    load_after = load()
+    u_times = measure_update(ix, docs) if not args.keep else [float("nan")]
+    q_times_after, _ = measure_inprocess(app, queries[:50])  # fresh searcher after writes
+    if os.path.exists(os.path.join(folder, "fts.sqlite3")):
+        os.unlink(os.path.join(folder, "fts.sqlite3"))
+    fts_index, fts_times = measure_fts5(folder, docs, queries)
+    http_times, statuses = ([], set()) if args.no_http else measure_http(instance, queries)
+
+    p = percentile
+    lines = [
+        f"## Search, corpus `{args.corpus}` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+        "",
+        command(args),
+        describe(args, docs, queries, totals),
+        f"Load average (1 / 5 / 15 min) before the in-process queries {load_before}, after "
+        f"them {load_after}.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| index build ({args.procs} processes) | {index_time:.1f} s "
+        f"({len(docs) / index_time:.0f} docs/s) |",
+        f"| index size | {size / 1e6:.0f} MB |",
+        f"| query, in-process, page of 10 with snippets: p50 / p95 | "
+        f"{p(q_times, 50):.1f} / {p(q_times, 95):.1f} ms (max {max(q_times):.0f} ms) |",
+        f"| same, first 50 queries after 20 updates | {p(q_times_after, 50):.1f} / "
+        f"{p(q_times_after, 95):.1f} ms |",
+        f"| update one document (open writer, replace, commit): p50 / p95 | "
+        f"{p(u_times, 50):.0f} / {p(u_times, 95):.0f} ms |",
+        f"| SQLite FTS5 on jieba tokens, LIMIT 10 with snippet: p50 / p95 | "
+        f"{p(fts_times, 50):.1f} / {p(fts_times, 95):.1f} ms (index {fts_index:.0f} s) |",
+        f"| ratio Whoosh / FTS5 at p50 / p95 | {p(q_times, 50) / p(fts_times, 50):.1f}x / "
+        f"{p(q_times, 95) / p(fts_times, 95):.1f}x |",
+    ]
+    if http_times:
+        lines.append(f"| `/api/v1/search` over HTTP, gunicorn 2 workers, sequential: "
+                     f"p50 / p95 | {p(http_times, 50):.1f} / {p(http_times, 95):.1f} ms "
+                     f"(statuses {sorted(statuses)}) |")
+    return lines, q_times, totals
+
+
+def measure_pg_update(app, docs, rounds=20):
+    """An index job's write: the record's row replaced in one unit of work."""
+    times = []
+    with app.app_context():
+        for i in range(rounds):
+            d = docs[i]
+            changed = Document(kind=d.kind, id=d.id, lang=d.lang, title=d.title + " 更新",
+                               body=d.body, url=d.url)
+            start = time.perf_counter()
+            pg.apply(changed.record, [changed])
+            times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def run_postgresql(args, docs, queries, folder, whoosh_times=None):
+    """The PostgreSQL backend in a fresh database on the server of ``--pg``."""
+    from flask_migrate import upgrade
+
+    from portal.extensions import db
+
+    server = make_url(args.pg)
+    name = f"portal_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT",
+                             poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = server.set(database=name).render_as_string(hide_password=False)
+    instance = os.path.join(folder, "instance-pg")
+    try:
+        app = create_app({"INSTANCE_PATH": instance, "RATELIMIT_ENABLED": False,
+                          "DATABASE_URL": url, "SEARCH_BACKEND": "postgresql"})
+        with app.app_context():
+            upgrade()
+            start = time.perf_counter()
+            count = pg.build(docs)
+            index_time = time.perf_counter() - start
+            db.session.remove()
+        # What autovacuum does soon after a rebuild (the planner needs the statistics).
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+        with engine.connect() as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE portal_search.documents")
+            size = conn.exec_driver_sql(
+                "SELECT pg_total_relation_size('portal_search.documents')").scalar()
+            gin = conn.exec_driver_sql(
+                "SELECT sum(pg_relation_size(i.indexrelid)) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam "
+                "WHERE i.indrelid = 'portal_search.documents'::regclass "
+                "AND am.amname = 'gin'").scalar() or 0
+            server_version = conn.exec_driver_sql("SHOW server_version").scalar().split()[0]
+        engine.dispose()
+        assert count == len(docs)
+        load_before = load()
+        q_times, totals = measure_inprocess(app, queries)
+        load_after = load()
+        u_times = measure_pg_update(app, docs)
+        q_times_after, _ = measure_inprocess(app, queries[:50])
+        http_times, statuses = ([], set()) if args.no_http else measure_http(
+            instance, queries, database_url=url, backend="postgresql")
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+    p = percentile
+    lines = [
+        f"## Search, PostgreSQL backend, corpus `{args.corpus}` "
+        f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+        "",
+        command(args) + f" PostgreSQL {server_version}, on the same machine.",
+        describe(args, docs, queries, totals),
+        f"Load average (1 / 5 / 15 min) before the in-process queries {load_before}, after "
+        f"them {load_after}.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| index build (`pg.build`, what `flask search rebuild` runs; 1 process) | "
+        f"{index_time:.1f} s ({len(docs) / index_time:.0f} docs/s) |",
+        f"| table size with TOAST and indexes (its 5 GIN indexes) | {size / 1e6:.0f} MB "
+        f"({int(gin) / 1e6:.0f} MB) |",
+        f"| query, in-process, page of 10 with snippets: p50 / p95 | "
+        f"{p(q_times, 50):.1f} / {p(q_times, 95):.1f} ms (max {max(q_times):.0f} ms) |",
+        f"| same, first 50 queries after 20 updates | {p(q_times_after, 50):.1f} / "
+        f"{p(q_times_after, 95):.1f} ms |",
+        f"| update one document (the index job's write: one unit of work): p50 / p95 | "
+        f"{p(u_times, 50):.0f} / {p(u_times, 95):.0f} ms |",
+    ]
+    if whoosh_times:
+        lines.append(f"| ratio PostgreSQL / Whoosh (same run) at p50 / p95 | "
+                     f"{p(q_times, 50) / p(whoosh_times, 50):.1f}x / "
+                     f"{p(q_times, 95) / p(whoosh_times, 95):.1f}x (Whoosh "
+                     f"{p(whoosh_times, 50):.1f} / {p(whoosh_times, 95):.1f} ms) |")
+    if http_times:
+        lines.append(f"| `/api/v1/search` over HTTP, gunicorn 2 workers, sequential: "
+                     f"p50 / p95 | {p(http_times, 50):.1f} / {p(http_times, 95):.1f} ms "
+                     f"(statuses {sorted(statuses)}) |")
+    return lines, totals
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=20_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--procs", type=int, default=2)
     parser.add_argument("--corpus", choices=["mixed", "dense"], default="mixed")
+    parser.add_argument("--backend", choices=["whoosh", "postgresql", "both"],
+                        default="whoosh")
+    parser.add_argument("--pg", default=os.environ.get("PORTAL_BENCH_DATABASE_URL"),
+                        help="a PostgreSQL server (any database on it) for --backend "
+                        "postgresql/both: a fresh database is made there and dropped")
     parser.add_argument("--no-http", action="store_true")
-    parser.add_argument("--keep", help="keep the index in this folder and reuse it next time")
+    parser.add_argument("--keep", help="keep the Whoosh index in this folder and reuse it")
     parser.add_argument("--no-write", action="store_true", help="do not append to RESULTS.md")
     args = parser.parse_args()
+    if args.backend != "whoosh" and not args.pg:
+        parser.error("--backend postgresql/both needs --pg (or PORTAL_BENCH_DATABASE_URL)")
     rng = random.Random(20261128)
     folder = args.keep or tempfile.mkdtemp(prefix="portal-search-bench-")
-    instance = os.path.join(folder, "instance")
     try:
         docs = corpus(args.docs, rng, args.corpus)
         queries = query_set(docs, args.queries, rng)
-        search_dir = os.path.join(instance, "search")
-        name = f"index-{SCHEMA_VERSION}-bench"
-        if args.keep and os.path.isdir(os.path.join(search_dir, name)):
-            ix = whoosh_index.open_dir(os.path.join(search_dir, name))
-            index_time = float("nan")
-            size = sum(os.path.getsize(os.path.join(search_dir, name, f))
-                       for f in os.listdir(os.path.join(search_dir, name)))
-        else:
-            ix, index_time, size = build_index(os.path.join(search_dir, name), docs, args.procs)
-        with open(os.path.join(search_dir, "CURRENT"), "w") as fh:
-            fh.write(name)
-        app = create_app({"INSTANCE_PATH": instance, "RATELIMIT_ENABLED": False})
-        q_times, totals = measure_inprocess(app, queries)
-        u_times = measure_update(ix, docs) if not args.keep else [float("nan")]
-        q_times_after, _ = measure_inprocess(app, queries[:50])  # fresh searcher after writes
-        if os.path.exists(os.path.join(folder, "fts.sqlite3")):
-            os.unlink(os.path.join(folder, "fts.sqlite3"))
-        fts_index, fts_times = measure_fts5(folder, docs, queries)
-        http_times, statuses = ([], set()) if args.no_http else measure_http(instance, queries)
-
-        p = percentile
-        lines = [
-            f"## Search, corpus `{args.corpus}` ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
-            "",
-            f"`.venv/bin/python bench/search_bench.py --docs {args.docs} --queries "
-            f"{args.queries} --corpus {args.corpus}` on {os.cpu_count()} cores, "
-            f"Python {sys.version.split()[0]}.",
-            f"Corpus `{args.corpus}`: {len(docs)} documents (60% Chinese, 40% English); "
-            + ("half of each body is sentences from the library, half words drawn by frequency "
-               "(jieba's dictionary for Chinese, a Zipf-weighted vocabulary for English)"
-               if args.corpus == "mixed" else
-               "every sentence comes from the library's 34 articles, so every word is common "
-               "(a worst case)")
-            + f". {len(queries)} queries (a Chinese word, an English word, one of each, two "
-            f"Chinese words run together), words drawn by their frequency in 300 random "
-            f"documents, skipping each language's {COMMON} most frequent words; median "
-            f"{statistics.median(totals):.0f} hits per query (p95 "
-            f"{percentile(totals, 95):.0f}).",
-            "",
-            "| measure | value |",
-            "|---|---|",
-            f"| index build ({args.procs} processes) | {index_time:.1f} s "
-            f"({len(docs) / index_time:.0f} docs/s) |",
-            f"| index size | {size / 1e6:.0f} MB |",
-            f"| query, in-process, page of 10 with snippets: p50 / p95 | "
-            f"{p(q_times, 50):.1f} / {p(q_times, 95):.1f} ms (max {max(q_times):.0f} ms) |",
-            f"| same, first 50 queries after 20 updates | {p(q_times_after, 50):.1f} / "
-            f"{p(q_times_after, 95):.1f} ms |",
-            f"| update one document (open writer, replace, commit): p50 / p95 | "
-            f"{p(u_times, 50):.0f} / {p(u_times, 95):.0f} ms |",
-            f"| SQLite FTS5 on jieba tokens, LIMIT 10 with snippet: p50 / p95 | "
-            f"{p(fts_times, 50):.1f} / {p(fts_times, 95):.1f} ms (index {fts_index:.0f} s) |",
-            f"| ratio Whoosh / FTS5 at p50 / p95 | {p(q_times, 50) / p(fts_times, 50):.1f}x / "
-            f"{p(q_times, 95) / p(fts_times, 95):.1f}x |",
-        ]
-        if http_times:
-            lines.append(f"| `/api/v1/search` over HTTP, gunicorn 2 workers, sequential: "
-                         f"p50 / p95 | {p(http_times, 50):.1f} / {p(http_times, 95):.1f} ms "
-                         f"(statuses {sorted(statuses)}) |")
-        text = "\n".join(lines) + "\n"
-        print(text)
-        if not args.no_write:
-            write_section(f"search-{args.corpus}", text)
+        whoosh_times = whoosh_totals = None
+        if args.backend in ("whoosh", "both"):
+            lines, whoosh_times, whoosh_totals = run_whoosh(args, docs, queries, folder)
+            text = "\n".join(lines) + "\n"
+            print(text, flush=True)
+            if not args.no_write:
+                write_section(f"search-{args.corpus}", text)
+        if args.backend in ("postgresql", "both"):
+            lines, totals = run_postgresql(args, docs, queries, folder, whoosh_times)
+            if whoosh_totals is not None:
+                same = sum(a == b for a, b in zip(totals, whoosh_totals, strict=True))
+                lines.append(f"| queries with the same total as Whoosh | {same} of "
+                             f"{len(totals)} |")
+            text = "\n".join(lines) + "\n"
+            print(text, flush=True)
+            if not args.no_write:
+                write_section(f"search-pg-{args.corpus}", text)
     finally:
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)

@@ -1,6 +1,7 @@
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from portal import charts, paging
+from portal.core import lists
 from portal.core.content import register_loader
 from portal.extensions import db
 from portal.households import catalogue as pledge_catalogue
@@ -203,9 +204,14 @@ def verify():
 @bp.route("/manage/households")
 def manage_list():
     g.personal_data = True
-    households = db.session.scalars(db.select(Household).order_by(Household.created_at)).all()
-    return render_template("households/manage_list.html", households=households,
-                           applications=services.queue())
+    district = request.args.get("district") or None
+    status = request.args.get("status") or None
+    district = district if district and site().division(district) else None
+    status = status if status in services.STATUSES else None
+    return render_template("households/manage_list.html",
+                           households=services.staff_list(paging.cursor(), district, status),
+                           applications=services.applications_page(lists.after_cursor()),
+                           district=district, status=status, statuses=services.STATUSES)
 
 
 @bp.route("/manage/households/<int:household_id>", methods=["GET"])

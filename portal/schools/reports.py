@@ -15,12 +15,15 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy import orm
 
 from portal import jobs, links, mail
 from portal.accounts.models import User
+from portal.core.lists import Numbered, numbered
 from portal.db import utcnow
 from portal.extensions import db
 from portal.i18n import _l
+from portal.paging import Page, newest_first
 from portal.schools.models import PUBLISHED, Activity, ActivityReport
 from portal.security import ADMIN, ORGANIZER
 
@@ -75,29 +78,36 @@ def _open_counts():
             .group_by(ActivityReport.activity_id).subquery())
 
 
-def hidden_by_reports() -> list[Reported]:
-    """Posts the reports took down, waiting for staff to restore them or keep them hidden."""
+def _reported(page: Numbered) -> Numbered:
+    page.items = [Reported(post, int(n), int(k or 0)) for post, n, k in page.items]
+    return page
+
+
+def hidden_by_reports(number: int = 1) -> Numbered:
+    """Page ``number`` of the posts the reports took down, waiting for staff to restore them
+    or keep them hidden (oldest post first), with their schools in the same statement.  By
+    number: staff work the list down, so it stays short."""
     c = _open_counts()
-    rows = db.session.execute(
+    return _reported(numbered(
         sa.select(Activity, sa.func.coalesce(c.c.open, 0), sa.func.coalesce(c.c.counting, 0))
         .outerjoin(c, c.c.activity_id == Activity.id)
+        .options(orm.joinedload(Activity.school))
         .where(Activity.hidden.is_(True), Activity.hidden_reason == HIDDEN_BY_REPORTS)
-        .order_by(Activity.id)).all()
-    return [Reported(post, int(n), int(k or 0)) for post, n, k in rows]
+        .order_by(Activity.id), number, scalars=False))
 
 
-def reported_visible() -> list[Reported]:
-    """Published posts still up that have open reports (not enough that count to hide)."""
+def reported_visible(number: int = 1) -> Numbered:
+    """Page ``number`` of the published posts still up that have open reports (not enough
+    that count to hide), most reported first.  By number: the order is by a count."""
     c = _open_counts()
-    rows = db.session.execute(
+    return _reported(numbered(
         sa.select(Activity, c.c.open, c.c.counting).join(c, c.c.activity_id == Activity.id)
+        .options(orm.joinedload(Activity.school))
         .where(Activity.hidden.is_(False), Activity.status == PUBLISHED)
-        .order_by(c.c.open.desc(), Activity.id)).all()
-    return [Reported(post, int(n), int(k or 0)) for post, n, k in rows]
+        .order_by(c.c.open.desc(), Activity.id), number, scalars=False))
 
 
-def reports_of(activity_id: int) -> list[ActivityReport]:
-    """Every report of a post, newest first (resolved ones too)."""
-    return list(db.session.scalars(sa.select(ActivityReport).where(
-        ActivityReport.activity_id == activity_id)
-        .order_by(ActivityReport.created_at.desc(), ActivityReport.id.desc())))
+def reports_of(activity_id: int, before: int | None = None) -> Page:
+    """One page of the reports of a post, newest first (resolved ones too)."""
+    return newest_first(sa.select(ActivityReport).where(
+        ActivityReport.activity_id == activity_id), ActivityReport.id, before)

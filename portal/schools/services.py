@@ -11,16 +11,19 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy import orm
 
 from portal import jobs, links, mail, markup, search, stored_html
 from portal.accounts import services as accounts
 from portal.accounts.models import User
+from portal.core.lists import Numbered, numbered, oldest_first
 from portal.db import utcnow, writing
 from portal.extensions import db
 from portal.i18n import _, _l
 from portal.jobs.models import RUNNING, Job
 from portal.learn.models import Topic
 from portal.markup import slugify
+from portal.paging import Page, newest_first
 from portal.rules import RuleError
 from portal.schools import reports
 from portal.schools.models import (
@@ -168,13 +171,22 @@ def schools_of(user: User) -> list[School]:
         SchoolEditor.user_id == user.id).order_by(School.name_zh)))
 
 
-def directory(district: str | None = None, kind: str | None = None) -> list[School]:
+def directory(number: int = 1, district: str | None = None,
+              kind: str | None = None) -> Numbered:
+    """Page ``number`` of the verified schools, by district then name.  Pages by number, not
+    by cursor: the order is alphabetical, and the city has at most a few thousand schools, so
+    the offset never skips more than that (cheaper than a cursor of district, name and id)."""
     stmt = sa.select(School).where(School.status == VERIFIED)
     if district:
         stmt = stmt.where(School.district == district)
     if kind:
         stmt = stmt.where(School.type == kind)
-    return list(db.session.scalars(stmt.order_by(School.district, School.name_zh)))
+    return numbered(stmt.order_by(School.district, School.name_zh, School.id), number)
+
+
+def pending_page(after: int | None = None) -> Page:
+    """One page of the schools waiting for staff to verify them, oldest application first."""
+    return oldest_first(sa.select(School).where(School.status == PENDING), School.id, after)
 
 
 DECISION_MAIL_JOB = "schools.decision_mail"
@@ -442,9 +454,18 @@ def submit(user: User, activity_id: int, consent: bool) -> Activity:
     return activity
 
 
+def queue_page(number: int = 1) -> Numbered:
+    """Page ``number`` of the posts waiting for review, longest waiting first, each with its
+    school in the same statement.  By number: ``submitted_at`` moves when a post is sent
+    again, and the queue is worked down, so it stays short enough for an offset."""
+    return numbered(sa.select(Activity).where(Activity.review == SUBMITTED)
+                    .options(orm.joinedload(Activity.school))
+                    .order_by(Activity.submitted_at, Activity.id), number)
+
+
 def queue() -> list[Activity]:
-    return list(db.session.scalars(sa.select(Activity).where(Activity.review == SUBMITTED)
-                                   .order_by(Activity.submitted_at, Activity.id)))
+    """The first page of the posts waiting for review."""
+    return queue_page().items
 
 
 def diff(activity: Activity) -> list[str]:
@@ -543,24 +564,45 @@ def set_hidden(activity_id: int, by: User, hidden: bool, reason: str) -> Activit
     return activity
 
 
-def published_for(school: School) -> list[Activity]:
-    return list(db.session.scalars(sa.select(Activity).where(
+def _published(school: School):
+    return sa.select(Activity).where(
         Activity.school_id == school.id, Activity.status == PUBLISHED,
-        Activity.hidden.is_(False)).order_by(Activity.activity_date.desc(), Activity.id.desc())))
+        Activity.hidden.is_(False)).order_by(Activity.activity_date.desc(), Activity.id.desc())
+
+
+def published_for(school: School, limit: int = 30) -> list[Activity]:
+    """The school's newest published posts (its feed)."""
+    return list(db.session.scalars(_published(school).limit(limit)))
+
+
+def published_page(school: School, number: int = 1) -> Numbered:
+    """Page ``number`` of the school's published posts, by the activity's date, newest first.
+    By number: the order is not by id, and a school publishes some hundreds of posts."""
+    return numbered(_published(school), number)
+
+
+def posts_of_editor(user: User, before: int | None = None) -> Page:
+    """One page of the posts of every school ``user`` edits, newest first, with their schools
+    in the same statement (drafts and declined ones too: this is the editors' list)."""
+    schools = sa.select(SchoolEditor.school_id).where(SchoolEditor.user_id == user.id)
+    stmt = (sa.select(Activity).where(Activity.school_id.in_(schools))
+            .options(orm.joinedload(Activity.school)))
+    return newest_first(stmt, Activity.id, before)
 
 
 def can_view(user: User | None, activity: Activity) -> bool:
     return activity.public or is_staff(user) or is_editor(user, activity.school)
 
 
-def audit(action: str | None = None, actor_id: int | None = None,
-          limit: int = 500) -> list[ModerationLog]:
-    stmt = sa.select(ModerationLog).order_by(ModerationLog.id.desc()).limit(limit)
+def audit(before: int | None = None, action: str | None = None,
+          actor_id: int | None = None) -> Page:
+    """One page of the moderation log, newest first, with who did it in the same statement."""
+    stmt = sa.select(ModerationLog).options(orm.joinedload(ModerationLog.actor))
     if action:
         stmt = stmt.where(ModerationLog.action == action)
     if actor_id:
         stmt = stmt.where(ModerationLog.actor_id == actor_id)
-    return list(db.session.scalars(stmt))
+    return newest_first(stmt, ModerationLog.id, before)
 
 
 def published_count() -> int:

@@ -11,6 +11,8 @@ from flask import (
     url_for,
 )
 
+from portal import paging
+from portal.core import lists
 from portal.events.services import published_between
 from portal.extensions import db
 from portal.i18n import _, current_locale
@@ -65,7 +67,8 @@ def directory():
     kind = request.args.get("type") or None
     district = district if district and site().division(district) else None
     kind = kind if kind in SCHOOL_TYPES else None
-    return render_template("schools/directory.html", schools=services.directory(district, kind),
+    return render_template("schools/directory.html",
+                           schools=services.directory(lists.page_number(), district, kind),
                            district=district, kind=kind, types=TYPE_LABELS)
 
 
@@ -73,7 +76,8 @@ def directory():
 def school(slug: str):
     found = _school(slug)
     return render_template("schools/school.html", school=found,
-                           activities=services.published_for(found), types=TYPE_LABELS,
+                           activities=services.published_page(found, lists.page_number()),
+                           types=TYPE_LABELS,
                            levels=LEVEL_LABELS, editor=services.is_editor(g.principal, found))
 
 
@@ -81,7 +85,7 @@ def school(slug: str):
 def feed(slug: str):
     found = _school(slug)
     body = render_template("schools/feed.atom", school=found,
-                           activities=services.published_for(found)[:30])
+                           activities=services.published_for(found, 30))
     return Response(body, mimetype="application/atom+xml")
 
 
@@ -146,10 +150,8 @@ def apply():
 
 @bp.route("/schools/mine")
 def mine():
-    schools = services.schools_of(g.principal)
-    posts = {s.id: db.session.scalars(db.select(Activity).where(Activity.school_id == s.id)
-                                      .order_by(Activity.id.desc())).all() for s in schools}
-    return render_template("schools/mine.html", schools=schools, posts=posts)
+    return render_template("schools/mine.html", schools=services.schools_of(g.principal),
+                           posts=services.posts_of_editor(g.principal, paging.cursor()))
 
 
 def _activity_form(post: Activity | None = None) -> ActivityForm:
@@ -275,10 +277,10 @@ def accept_invite(token: str):
 
 @bp.route("/manage/schools")
 def manage_schools():
-    pending = db.session.scalars(db.select(School).where(School.status == "pending")
-                                 .order_by(School.created_at)).all()
-    return render_template("schools/manage.html", pending=pending,
-                           schools=services.directory(), types=TYPE_LABELS, levels=LEVEL_LABELS,
+    return render_template("schools/manage.html",
+                           pending=services.pending_page(lists.after_cursor()),
+                           schools=services.directory(lists.page_number()), types=TYPE_LABELS,
+                           levels=LEVEL_LABELS,
                            reason_form=ReasonForm(), green_form=GreenStatusForm())
 
 
@@ -318,9 +320,11 @@ def green_status(school_id: int):
 
 @bp.route("/manage/moderation")
 def moderation():
-    return render_template("schools/moderation.html", queue=services.queue(),
-                           hidden=reports.hidden_by_reports(),
-                           reported=reports.reported_visible())
+    return render_template("schools/moderation.html",
+                           queue=services.queue_page(lists.page_number()),
+                           hidden=reports.hidden_by_reports(lists.page_number("hidden_page")),
+                           reported=reports.reported_visible(
+                               lists.page_number("reported_page")))
 
 
 @bp.route("/manage/moderation/<int:activity_id>", methods=["GET", "POST"])
@@ -344,19 +348,19 @@ def moderate(activity_id: int):
             flash(_("The decision is recorded."), "success")
             return redirect(url_for("schools.moderation"))
     return render_template("schools/moderate.html", post=post, form=form,
-                           reports=reports.reports_of(post.id),
+                           reports=reports.reports_of(post.id, paging.cursor()),
                            preview=post.html(draft=bool(post.draft_body)),
                            diff=services.diff(post) if post.published_at else None)
 
 
 @bp.route("/manage/audit")
 def audit():
-    action = request.args.get("action") or None
-    try:
-        actor = int(request.args.get("actor")) if request.args.get("actor") else None
-    except ValueError:
-        actor = None
-    return render_template("schools/audit.html", rows=services.audit(action, actor),
+    action = (request.args.get("action") or "")[:32] or None
+    raw = request.args.get("actor") or ""
+    # A user number (9 digits at most, like ids in addresses); anything else filters nothing.
+    actor = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
+    return render_template("schools/audit.html", rows=services.audit(paging.cursor(), action,
+                                                                     actor),
                            action=action, actor=actor)
 
 

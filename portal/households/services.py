@@ -15,7 +15,6 @@ from sqlalchemy import orm
 from portal import jobs, links, mail
 from portal.accounts import services as accounts
 from portal.accounts.models import User
-from portal.core.lists import oldest_first
 from portal.dashboard import stats as summary
 from portal.db import utcnow, writing
 from portal.extensions import db
@@ -37,7 +36,7 @@ from portal.households.models import (
     StatusEvent,
 )
 from portal.i18n import _, _l
-from portal.paging import Page, newest_first
+from portal.paging import Page, keyset, newest_first
 from portal.rules import RuleError
 from portal.site import GreenFamily, resolve_division, site, zone
 
@@ -394,12 +393,16 @@ def apply(household: Household, story: str, by: User) -> Application:
     return app
 
 
-def applications_page(after: int | None = None) -> Page:
+#: The order of the applications waiting for a decision (its page cursor has these columns).
+APPLICATION_ORDER = (Application.id,)
+
+
+def applications_page(after: tuple | None = None) -> Page:
     """One page of the applications waiting for a decision, oldest first (the order staff
     work through them), each with its household in the same statement."""
     stmt = (sa.select(Application).where(Application.status == PENDING)
             .options(orm.joinedload(Application.household)))
-    return oldest_first(stmt, Application.id, after)
+    return keyset(stmt, APPLICATION_ORDER, after)
 
 
 def queue() -> list[Application]:

@@ -1,7 +1,6 @@
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from portal import charts, paging
-from portal.core import lists
 from portal.core.content import register_loader
 from portal.extensions import db
 from portal.households import catalogue as pledge_catalogue
@@ -210,7 +209,8 @@ def manage_list():
     status = status if status in services.STATUSES else None
     return render_template("households/manage_list.html",
                            households=services.staff_list(paging.cursor(), district, status),
-                           applications=services.applications_page(lists.after_cursor()),
+                           applications=services.applications_page(
+                               paging.keyset_cursor(services.APPLICATION_ORDER)),
                            district=district, status=status, statuses=services.STATUSES)
 
 

@@ -19,11 +19,10 @@ from sqlalchemy import orm
 
 from portal import jobs, links, mail
 from portal.accounts.models import User
-from portal.core.lists import Numbered, numbered
 from portal.db import utcnow
 from portal.extensions import db
 from portal.i18n import _l
-from portal.paging import Page, newest_first
+from portal.paging import Page, keyset, newest_first
 from portal.schools.models import PUBLISHED, Activity, ActivityReport
 from portal.security import ADMIN, ORGANIZER
 
@@ -78,33 +77,40 @@ def _open_counts():
             .group_by(ActivityReport.activity_id).subquery())
 
 
-def _reported(page: Numbered) -> Numbered:
+def _reported(page: Page) -> Page:
     page.items = [Reported(post, int(n), int(k or 0)) for post, n, k in page.items]
     return page
 
 
-def hidden_by_reports(number: int = 1) -> Numbered:
-    """Page ``number`` of the posts the reports took down, waiting for staff to restore them
-    or keep them hidden (oldest post first), with their schools in the same statement.  By
-    number: staff work the list down, so it stays short."""
-    c = _open_counts()
-    return _reported(numbered(
-        sa.select(Activity, sa.func.coalesce(c.c.open, 0), sa.func.coalesce(c.c.counting, 0))
-        .outerjoin(c, c.c.activity_id == Activity.id)
-        .options(orm.joinedload(Activity.school))
-        .where(Activity.hidden.is_(True), Activity.hidden_reason == HIDDEN_BY_REPORTS)
-        .order_by(Activity.id), number, scalars=False))
+#: Open reports per post (one subquery, shared by the statements below and their cursors).
+_OPEN = _open_counts()
+#: The order of the posts hidden by reports: oldest post first.
+HIDDEN_ORDER = (Activity.id,)
+#: The order of the reported posts still up: most open reports first (then newest).
+REPORTED_ORDER = (_OPEN.c.open, Activity.id)
 
 
-def reported_visible(number: int = 1) -> Numbered:
-    """Page ``number`` of the published posts still up that have open reports (not enough
-    that count to hide), most reported first.  By number: the order is by a count."""
-    c = _open_counts()
-    return _reported(numbered(
-        sa.select(Activity, c.c.open, c.c.counting).join(c, c.c.activity_id == Activity.id)
+def hidden_by_reports(after: tuple | None = None) -> Page:
+    """One page of the posts the reports took down, waiting for staff to restore them or
+    keep them hidden, with their schools in the same statement."""
+    return _reported(keyset(
+        sa.select(Activity, sa.func.coalesce(_OPEN.c.open, 0),
+                  sa.func.coalesce(_OPEN.c.counting, 0))
+        .outerjoin(_OPEN, _OPEN.c.activity_id == Activity.id)
         .options(orm.joinedload(Activity.school))
-        .where(Activity.hidden.is_(False), Activity.status == PUBLISHED)
-        .order_by(c.c.open.desc(), Activity.id), number, scalars=False))
+        .where(Activity.hidden.is_(True), Activity.hidden_reason == HIDDEN_BY_REPORTS),
+        HIDDEN_ORDER, after, scalars=False, param="hidden_after"))
+
+
+def reported_visible(after: tuple | None = None) -> Page:
+    """One page of the published posts still up that have open reports (not enough that
+    count to hide), most reported first, with their schools in the same statement."""
+    return _reported(keyset(
+        sa.select(Activity, _OPEN.c.open, _OPEN.c.counting)
+        .join(_OPEN, _OPEN.c.activity_id == Activity.id)
+        .options(orm.joinedload(Activity.school))
+        .where(Activity.hidden.is_(False), Activity.status == PUBLISHED),
+        REPORTED_ORDER, after, scalars=False, descending=True, param="reported_after"))
 
 
 def reports_of(activity_id: int, before: int | None = None) -> Page:

@@ -16,14 +16,14 @@ from sqlalchemy import orm
 from portal import jobs, links, mail, markup, search, stored_html
 from portal.accounts import services as accounts
 from portal.accounts.models import User
-from portal.core.lists import Numbered, numbered, oldest_first
+from portal.core.lists import Numbered, numbered
 from portal.db import utcnow, writing
 from portal.extensions import db
 from portal.i18n import _, _l
 from portal.jobs.models import RUNNING, Job
 from portal.learn.models import Topic
 from portal.markup import slugify
-from portal.paging import Page, newest_first
+from portal.paging import Page, keyset, newest_first
 from portal.rules import RuleError
 from portal.schools import reports
 from portal.schools.models import (
@@ -171,22 +171,27 @@ def schools_of(user: User) -> list[School]:
         SchoolEditor.user_id == user.id).order_by(School.name_zh)))
 
 
-def directory(number: int = 1, district: str | None = None,
-              kind: str | None = None) -> Numbered:
-    """Page ``number`` of the verified schools, by district then name.  Pages by number, not
-    by cursor: the order is alphabetical, and the city has at most a few thousand schools, so
-    the offset never skips more than that (cheaper than a cursor of district, name and id)."""
+#: The directory's order, by district then name (its page cursor has these columns).
+DIRECTORY_ORDER = (School.district, School.name_zh, School.id)
+#: The order of the schools waiting to be verified: oldest application first.
+PENDING_ORDER = (School.id,)
+
+
+def directory(after: tuple | None = None, district: str | None = None,
+              kind: str | None = None, param: str = "after") -> Page:
+    """One page of the verified schools, by district then name, after the cursor (carried
+    in links by the query parameter ``param``)."""
     stmt = sa.select(School).where(School.status == VERIFIED)
     if district:
         stmt = stmt.where(School.district == district)
     if kind:
         stmt = stmt.where(School.type == kind)
-    return numbered(stmt.order_by(School.district, School.name_zh, School.id), number)
+    return keyset(stmt, DIRECTORY_ORDER, after, param=param)
 
 
-def pending_page(after: int | None = None) -> Page:
+def pending_page(after: tuple | None = None) -> Page:
     """One page of the schools waiting for staff to verify them, oldest application first."""
-    return oldest_first(sa.select(School).where(School.status == PENDING), School.id, after)
+    return keyset(sa.select(School).where(School.status == PENDING), PENDING_ORDER, after)
 
 
 DECISION_MAIL_JOB = "schools.decision_mail"
@@ -454,13 +459,15 @@ def submit(user: User, activity_id: int, consent: bool) -> Activity:
     return activity
 
 
-def queue_page(number: int = 1) -> Numbered:
-    """Page ``number`` of the posts waiting for review, longest waiting first, each with its
-    school in the same statement.  By number: ``submitted_at`` moves when a post is sent
-    again, and the queue is worked down, so it stays short enough for an offset."""
-    return numbered(sa.select(Activity).where(Activity.review == SUBMITTED)
-                    .options(orm.joinedload(Activity.school))
-                    .order_by(Activity.submitted_at, Activity.id), number)
+#: The review queue's order: longest waiting first.
+QUEUE_ORDER = (Activity.submitted_at, Activity.id)
+
+
+def queue_page(after: tuple | None = None) -> Page:
+    """One page of the posts waiting for review, longest waiting first, each with its school
+    in the same statement."""
+    return keyset(sa.select(Activity).where(Activity.review == SUBMITTED)
+                  .options(orm.joinedload(Activity.school)), QUEUE_ORDER, after)
 
 
 def queue() -> list[Activity]:
@@ -577,7 +584,8 @@ def published_for(school: School, limit: int = 30) -> list[Activity]:
 
 def published_page(school: School, number: int = 1) -> Numbered:
     """Page ``number`` of the school's published posts, by the activity's date, newest first.
-    By number: the order is not by id, and a school publishes some hundreds of posts."""
+    By number, not by cursor: ``paging.keyset`` has no cursor form for a date yet, and a
+    school publishes some hundreds of posts, so the offset stays small."""
     return numbered(_published(school), number)
 
 

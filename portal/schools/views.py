@@ -68,7 +68,8 @@ def directory():
     district = district if district and site().division(district) else None
     kind = kind if kind in SCHOOL_TYPES else None
     return render_template("schools/directory.html",
-                           schools=services.directory(lists.page_number(), district, kind),
+                           schools=services.directory(paging.keyset_cursor(services.DIRECTORY_ORDER),
+                                                      district, kind),
                            district=district, kind=kind, types=TYPE_LABELS)
 
 
@@ -278,8 +279,12 @@ def accept_invite(token: str):
 @bp.route("/manage/schools")
 def manage_schools():
     return render_template("schools/manage.html",
-                           pending=services.pending_page(lists.after_cursor()),
-                           schools=services.directory(lists.page_number()), types=TYPE_LABELS,
+                           pending=services.pending_page(
+                               paging.keyset_cursor(services.PENDING_ORDER)),
+                           schools=services.directory(
+                               paging.keyset_cursor(services.DIRECTORY_ORDER, "school_after"),
+                               param="school_after"),
+                           types=TYPE_LABELS,
                            levels=LEVEL_LABELS,
                            reason_form=ReasonForm(), green_form=GreenStatusForm())
 
@@ -321,10 +326,11 @@ def green_status(school_id: int):
 @bp.route("/manage/moderation")
 def moderation():
     return render_template("schools/moderation.html",
-                           queue=services.queue_page(lists.page_number()),
-                           hidden=reports.hidden_by_reports(lists.page_number("hidden_page")),
+                           queue=services.queue_page(paging.keyset_cursor(services.QUEUE_ORDER)),
+                           hidden=reports.hidden_by_reports(
+                               paging.keyset_cursor(reports.HIDDEN_ORDER, "hidden_after")),
                            reported=reports.reported_visible(
-                               lists.page_number("reported_page")))
+                               paging.keyset_cursor(reports.REPORTED_ORDER, "reported_after")))
 
 
 @bp.route("/manage/moderation/<int:activity_id>", methods=["GET", "POST"])

@@ -94,7 +94,8 @@ def operation(method: str, rule: str, *, id: str, tag: str, ok: dict[int, tuple[
               roles: bool = False) -> Callable:
     """Declare an /api/v1 route.
 
-    ``ok`` maps each success status to ``(model, description)`` (model ``HTML`` for a page);
+    ``ok`` maps each success status to ``(model, description)`` (model ``HTML`` for a page),
+    or ``(model, description, headers)`` with the OpenAPI description of headers it sends;
     ``errors`` maps each error status to ``(description, code, ...)``.  The view's docstring
     gives the summary (first line) and the description (the rest, Markdown).  Every operation also
     answers 401; ``roles=True`` adds the 403 of a missing role; a body adds 400 (not a JSON
@@ -104,7 +105,7 @@ def operation(method: str, rule: str, *, id: str, tag: str, ok: dict[int, tuple[
         DECLARED[id] = Declared(ok=ok, errors=dict(errors or {}), token=token, roles=roles,
                                 models={k: v for k, v in hints.items()
                                         if k in ("path", "query", "body")})
-        responses = {status: model for status, (model, _text) in ok.items()
+        responses = {status: model for status, (model, *_text) in ok.items()
                      if isinstance(model, type) and issubclass(model, BaseModel)}
         summary, _blank, rest = (inspect.getdoc(func) or "").partition("\n")
         paragraphs = [" ".join(p.split()) for p in rest.split("\n\n") if p.strip()]
@@ -242,12 +243,14 @@ def _answers(declared: Declared, generated: dict, method: str = "get") -> dict:
     out: dict[str, dict] = {}
     if method.upper() in limits.WRITES:  # every write counts against RATELIMIT_API_WRITE
         out["429"] = _too_many()
-    for status, (model, text) in declared.ok.items():
+    for status, (model, text, *headers) in declared.ok.items():
         if model == HTML:
             out[str(status)] = {"description": text,
                                 "content": {HTML: {"schema": {"type": "string"}}}}
         else:
             out[str(status)] = {**generated[str(status)], "description": text}
+        if headers:  # (model, description, {header: its OpenAPI description})
+            out[str(status)]["headers"] = deepcopy(headers[0])
     errors = dict(declared.errors)
     if "body" in declared.models:
         errors.setdefault(400, ("The body is not a JSON object", "bad_json"))

@@ -164,7 +164,19 @@ class ObservancesQuery(LangQuery):
     year: int | None = Field(None, ge=1900, le=2200, description="Default: the current year.")
 
 
+EVENTS_LIMIT = 100  # events one answer of GET /events holds at most
+CURSOR_PATTERN = r"^-?[0-9]{1,18}\.[0-9]{1,18}$"
+
+
 class EventsQuery(LangQuery):
+    error_codes: ClassVar[dict[str, str]] = {"limit": "bad_limit", "cursor": "bad_cursor"}
+
+    limit: int = Field(50, ge=1, le=EVENTS_LIMIT, description="Events in one answer.")
+    cursor: str | None = Field(None, max_length=40, pattern=CURSOR_PATTERN,
+                               description="Where the answer goes on from: the `cursor` of "
+                                           "the `Link: <…>; rel=\"next\"` header of the "
+                                           "previous answer (with the same `from` and `to`). "
+                                           "Without it: the first events.")
     from_: Day | None = Field(None, alias="from", description="First day (events still "
                                                               "running then are included), in "
                                                               "the years 1900 to 2200.")
@@ -231,7 +243,8 @@ class Event(Answer):
 
 
 class Events(RootModel[list[Event]]):
-    """Events, soonest first."""
+    """Events, soonest first: at most `limit` of them.  When more follow, the `Link` header
+    gives the address of the next answer."""
 
 
 class Signup(Answer):

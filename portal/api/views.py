@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import abort, current_app, g, jsonify, render_template
+from flask import abort, current_app, g, jsonify, render_template, request, url_for
 
 from portal import markup
 from portal.api import reference
@@ -21,6 +21,7 @@ from portal.households import services as households
 from portal.i18n import current_locale
 from portal.learn import services as learn
 from portal.learn.observances import occurrence
+from portal.paging import keyset_cursor
 from portal.rules import RuleError
 from portal.schools import services as schools
 from portal.schools.models import Activity as ActivityRecord
@@ -82,8 +83,9 @@ def observances(query: s.ObservancesQuery):
     return reply(s.Observances(days))
 
 
-def _event(event: EventRecord) -> s.Event:
-    taken = events.counts(event.id)
+def _event(event: EventRecord, taken: dict[str, int] | None = None) -> s.Event:
+    """The API's view of an event; ``taken``: its counts when read with its page's."""
+    taken = taken or events.counts(event.id)
     return s.Event(id=event.id, title=event.title(current_locale()),
                    starts_at=event.starts_at.astimezone(zone()),
                    ends_at=event.ends_at.astimezone(zone()), place=event.place,
@@ -97,17 +99,36 @@ def _day_start(day: date | None) -> datetime | None:
     return None if day is None else datetime.combine(day, datetime.min.time(), zone())
 
 
+NEXT_LINK = {"Link": {
+    "description": 'Only when more events follow: `<address>; rel="next"`, the address '
+                   "(relative to this one) of the next answer; it carries the `cursor`.",
+    "required": False, "schema": {"type": "string", "pattern": '^<[^>]+>; rel="next"$'}}}
+
+
 @operation("get", "/events", id="listEvents", tag="events", token=False,
-           ok={200: (s.Events, "The events")})
+           ok={200: (s.Events, "The events (at most `limit`)", NEXT_LINK)},
+           errors={400: ("A parameter is not valid: `limit` is not a number from 1 to 100, "
+                         "the `cursor` is not one this API gave, or a day is not a date "
+                         "(`bad_query`)", "bad_limit", "bad_cursor")})
 def list_events(query: s.EventsQuery):
     """Published events, soonest first
 
     Events that overlap the days given (site time); either end may be left open.
-    Cancelled events are not listed."""
+    Cancelled events are not listed.  An answer holds at most `limit` events (50 unless
+    asked); when more follow, the `Link` header (`rel="next"`) gives the address of the
+    next answer, with a `cursor`."""
     start, end = _day_start(query.from_), _day_start(query.to)
     if end is not None:
         end += timedelta(days=1)  # "to" is inclusive
-    return reply(s.Events([_event(e) for e in events.published_between(start, end)]))
+    after = keyset_cursor(events.SOONEST, "cursor")  # checked here: the form was, by pydantic
+    page = events.page_between(start, end, after, query.limit)
+    taken = events.counts_for(e.id for e in page.items)
+    answer = reply(s.Events([_event(e, taken[e.id]) for e in page.items]))
+    if page.next is not None:
+        args = {k: v for k, v in request.args.items() if k != "cursor"}
+        answer.headers["Link"] = f'<{url_for("api.list_events", **args, cursor=page.next)}>; ' \
+                                 'rel="next"'
+    return answer
 
 
 def _published_or_404(event_id: int) -> EventRecord:

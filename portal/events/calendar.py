@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from portal.events import services
 from portal.learn import services as learn
 from portal.learn.observances import occurrence
+from portal.paging import keyset_token
 from portal.site import zone
 
 
@@ -21,14 +22,23 @@ class Day:
 
 
 def month(year: int, month_no: int, district: str | None = None,
-          observance: str | None = None) -> list[list[Day]]:
+          observance: str | None = None) -> tuple[list[list[Day]], str | None]:
+    """The weeks of the month, and, when it holds more events than the grid shows
+    (``services.MONTH_CAP``), the list cursor of the last one shown (the list goes on from
+    there)."""
     tz = zone()
     weeks = pycal.Calendar(firstweekday=0).monthdatescalendar(year, month_no)
     first, last = weeks[0][0], weeks[-1][-1]
     days = {d: Day(d, d.month == month_no) for week in weeks for d in week}
     start = datetime.combine(first, datetime.min.time(), tz)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tz)
-    for event in services.published_between(start, end, district, observance):
+    shown = services.published_between(start, end, district, observance,
+                                       limit=services.MONTH_CAP + 1, listed=True)
+    more = None
+    if len(shown) > services.MONTH_CAP:
+        shown = shown[:services.MONTH_CAP]
+        more = keyset_token((shown[-1].starts_at, shown[-1].id))
+    for event in shown:
         day = event.starts_at.astimezone(tz).date()
         last_day = event.ends_at.astimezone(tz).date()
         while day <= last_day:
@@ -47,4 +57,4 @@ def month(year: int, month_no: int, district: str | None = None,
                 if day in days:
                     days[day].observances.append((obs, occ))
                 day += timedelta(days=1)
-    return [[days[d] for d in week] for week in weeks]
+    return [[days[d] for d in week] for week in weeks], more

@@ -36,6 +36,7 @@ from portal.events.models import (
 from portal.extensions import db
 from portal.i18n import _, _l
 from portal.learn.models import Observance
+from portal.paging import PAGE_SIZE, Page, keyset
 from portal.rules import RuleError
 from portal.site import resolve_division, site, zone
 
@@ -226,11 +227,36 @@ def _lock(event_id: int) -> Event:
 
 
 def counts(event_id: int) -> dict[str, int]:
-    rows = db.session.execute(
-        sa.select(Signup.status, sa.func.count()).where(Signup.event_id == event_id)
-        .group_by(Signup.status)).all()
-    found = dict(rows)
-    return {CONFIRMED: found.get(CONFIRMED, 0), WAITLISTED: found.get(WAITLISTED, 0)}
+    return counts_for([event_id])[event_id]
+
+
+def counts_for(event_ids) -> dict[int, dict[str, int]]:
+    """Confirmed and waiting places of each event, for a whole page in one GROUP BY."""
+    ids = list(dict.fromkeys(event_ids))
+    found = {i: {CONFIRMED: 0, WAITLISTED: 0} for i in ids}
+    if ids:
+        rows = db.session.execute(
+            sa.select(Signup.event_id, Signup.status, sa.func.count())
+            .where(Signup.event_id.in_(ids), Signup.status.in_((CONFIRMED, WAITLISTED)))
+            .group_by(Signup.event_id, Signup.status))
+        for event_id, status, n in rows:
+            found[event_id][status] = n
+    return found
+
+
+def positions(signups) -> dict[int, int]:
+    """The waiting-list position of each waiting sign-up of a page, in one statement."""
+    ids = [x.id for x in signups if x.status == WAITLISTED]
+    if not ids:
+        return {}
+    other = sa.orm.aliased(Signup)
+    ahead = (sa.select(sa.func.count()).select_from(other).where(
+        other.event_id == Signup.event_id, other.status == WAITLISTED,
+        sa.or_(other.queued_at < Signup.queued_at,
+               sa.and_(other.queued_at == Signup.queued_at, other.id < Signup.id)))
+        .correlate(Signup).scalar_subquery())
+    return {i: n + 1 for i, n in db.session.execute(
+        sa.select(Signup.id, ahead).where(Signup.id.in_(ids)))}
 
 
 def position(signup: Signup) -> int | None:
@@ -436,13 +462,20 @@ def correct_hours(event_id: int, signup_id: int, hours: Decimal, reason: str,
 
 # -- reading -----------------------------------------------------------------------------------
 
-def published_between(start: datetime | None, end: datetime | None, district: str | None = None,
-                      observance: str | None = None,
-                      with_cancelled: bool = False) -> list[Event]:
-    """Public events in a time range (either end open).  Calendar feeds also want cancelled
-    ones, so that subscribed calendars show the cancellation instead of losing the event."""
+# What a list of events shows (title, time, place): the descriptions and notes stay behind.
+_LONG = (Event.description_zh, Event.description_en, Event.description_zh_html,
+         Event.description_en_html, Event.notes)
+LISTED = tuple(sa.orm.defer(c) for c in _LONG)
+SOONEST = (Event.starts_at, Event.id)  # the order of every list of events (paging.keyset)
+MONTH_CAP = 300  # events one month of the calendar shows at most
+ROSTER = (Signup.status, Signup.queued_at, Signup.id)  # confirmed first, then the queue
+QUEUE = (Signup.queued_at, Signup.id)
+
+
+def _public(stmt, start: datetime | None, end: datetime | None, district: str | None,
+            observance: str | None, with_cancelled: bool = False):
     statuses = (PUBLISHED, CANCELLED) if with_cancelled else (PUBLISHED,)
-    stmt = sa.select(Event).where(Event.status.in_(statuses))
+    stmt = stmt.where(Event.status.in_(statuses))
     if start is not None:
         stmt = stmt.where(Event.ends_at >= start)
     if end is not None:
@@ -451,29 +484,110 @@ def published_between(start: datetime | None, end: datetime | None, district: st
         stmt = stmt.where(Event.district == district)
     if observance:
         stmt = stmt.where(Event.observance_slug == observance)
-    return list(db.session.scalars(stmt.order_by(Event.starts_at, Event.id)))
+    return stmt
+
+
+def published_between(start: datetime | None, end: datetime | None, district: str | None = None,
+                      observance: str | None = None, with_cancelled: bool = False,
+                      limit: int | None = None, listed: bool = False) -> list[Event]:
+    """Public events in a time range (either end open), soonest first, at most ``limit``.
+    Calendar feeds also want cancelled ones, so that subscribed calendars show the
+    cancellation instead of losing the event.  ``listed``: without the descriptions."""
+    stmt = _public(sa.select(Event), start, end, district, observance, with_cancelled)
+    if listed:
+        stmt = stmt.options(*LISTED)
+    stmt = stmt.order_by(*SOONEST)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def upcoming(now: datetime, after: tuple | None, district: str | None = None,
+             observance: str | None = None, size: int = PAGE_SIZE,
+             end: datetime | None = None) -> Page:
+    """A page of the public events not over yet (or overlapping ``now``…``end``), soonest
+    first by (start, id) after the cursor."""
+    stmt = _public(sa.select(Event).options(*LISTED), now, end, district, observance)
+    return keyset(stmt, SOONEST, after, size)
+
+
+def page_between(start: datetime | None, end: datetime | None, after: tuple | None,
+                 size: int = PAGE_SIZE) -> Page:
+    """A page of the published events in a time range (either end open), soonest first."""
+    return keyset(_public(sa.select(Event).options(*LISTED), start, end, None, None),
+                  SOONEST, after, size, param="cursor")
+
+
+def _mine(user: User):
+    """The person's sign-ups with their events (loaded in the same statement, as listed)."""
+    listed = sa.orm.contains_eager(Signup.event).options(*(sa.orm.defer(c) for c in _LONG))
+    return (sa.select(Signup).join(Signup.event).options(listed)
+            .where(Signup.user_id == user.id))
+
+
+MY_ORDER = (Event.starts_at, Signup.id)
 
 
 def my_signups(user: User) -> list[Signup]:
+    """Every sign-up the person holds (the personal calendar feed), with its event."""
     return list(db.session.scalars(
-        sa.select(Signup).join(Event).where(Signup.user_id == user.id,
-                                            Signup.status != WITHDRAWN)
-        .order_by(Event.starts_at)))
+        sa.select(Signup).join(Signup.event).options(sa.orm.contains_eager(Signup.event))
+        .where(Signup.user_id == user.id, Signup.status != WITHDRAWN).order_by(*MY_ORDER)))
+
+
+def my_coming(user: User, now: datetime, after: tuple | None) -> Page:
+    """A page of the person's events not over yet, soonest first (``?after=``)."""
+    stmt = _mine(user).where(Signup.status != WITHDRAWN, Event.ends_at >= now)
+    return keyset(stmt, MY_ORDER, after)
+
+
+def my_past(user: User, now: datetime, earlier: tuple | None) -> Page:
+    """A page of the person's past events, latest first (``?earlier=``)."""
+    stmt = _mine(user).where(Signup.status != WITHDRAWN, Event.ends_at < now)
+    return keyset(stmt, MY_ORDER, earlier, descending=True, param="earlier")
 
 
 def my_hours(user: User) -> tuple[list[Signup], Decimal]:
-    rows = list(db.session.scalars(
-        sa.select(Signup).join(Event).where(Signup.user_id == user.id,
-                                            Signup.hours.is_not(None))
-        .order_by(Event.starts_at)))
+    """All of a person's recorded hours with their events (the printable record) and the
+    total."""
+    rows = list(db.session.scalars(_mine(user).where(Signup.hours.is_not(None))
+                                   .order_by(*MY_ORDER)))
     return rows, sum((s.hours for s in rows), Decimal("0"))
 
 
+def my_hours_page(user: User, after: tuple | None) -> Page:
+    """A page of the person's recorded hours, in the order of the events (``?after=``)."""
+    return keyset(_mine(user).where(Signup.hours.is_not(None)), MY_ORDER, after)
+
+
+def hours_total(user: User) -> Decimal:
+    """The person's recorded hours, all of them, in one SUM."""
+    total = db.session.scalar(sa.select(sa.func.sum(Signup.hours)).where(
+        Signup.user_id == user.id, Signup.hours.is_not(None)))
+    return Decimal(total or 0)
+
+
 def roster(event_id: int) -> list[Signup]:
+    """Everyone signed up (the roster download), with their accounts, in one statement."""
     return list(db.session.scalars(
-        sa.select(Signup).where(Signup.event_id == event_id,
-                                Signup.status.in_((CONFIRMED, WAITLISTED)))
-        .order_by(Signup.status, Signup.queued_at, Signup.id)))
+        sa.select(Signup).options(sa.orm.joinedload(Signup.user))
+        .where(Signup.event_id == event_id, Signup.status.in_((CONFIRMED, WAITLISTED)))
+        .order_by(*ROSTER)))
+
+
+def roster_page(event_id: int, after: tuple | None) -> Page:
+    """A page of the roster: confirmed first, then the waiting list in queue order."""
+    stmt = (sa.select(Signup).options(sa.orm.joinedload(Signup.user))
+            .where(Signup.event_id == event_id, Signup.status.in_((CONFIRMED, WAITLISTED))))
+    return keyset(stmt, ROSTER, after)
+
+
+def attendance_page(event_id: int, after: tuple | None) -> Page:
+    """A page of the confirmed volunteers, with their accounts and hours corrections."""
+    stmt = (sa.select(Signup).options(sa.orm.joinedload(Signup.user),
+                                      sa.orm.selectinload(Signup.corrections))
+            .where(Signup.event_id == event_id, Signup.status == CONFIRMED))
+    return keyset(stmt, QUEUE, after)
 
 
 def feed_made_at(user: User) -> datetime | None:

@@ -9,6 +9,7 @@ from portal.events.models import CONFIRMED, PUBLISHED, WAITLISTED, Event
 from portal.extensions import db
 from portal.i18n import _, current_locale, format_date, format_time
 from portal.learn import services as learn
+from portal.paging import keyset_cursor
 from portal.rules import RuleError
 from portal.site import site, zone
 
@@ -48,9 +49,9 @@ def _filters():
 @bp.route("/events")
 def upcoming():
     district, observance = _filters()
-    events = services.published_between(datetime.now(zone()), None, district,
-                                        observance)
-    return render_template("events/upcoming.html", events=events, district=district,
+    page = services.upcoming(datetime.now(zone()), keyset_cursor(services.SOONEST), district,
+                             observance)
+    return render_template("events/upcoming.html", page=page, district=district,
                            observance=observance, observances=learn.observances())
 
 
@@ -69,9 +70,9 @@ def month():
     first = date(year, month_no, 1)
     previous = (first - timedelta(days=1)).replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
-    return render_template("events/month.html", weeks=calendar.month(year, month_no, district,
-                                                                      observance),
-                           first=first, previous=previous, following=following, today=today,
+    weeks, more = calendar.month(year, month_no, district, observance)
+    return render_template("events/month.html", weeks=weeks, more=more, first=first,
+                           previous=previous, following=following, today=today,
                            district=district, observance=observance,
                            observances=learn.observances())
 
@@ -111,7 +112,10 @@ def _feed_years() -> range:
 
 @bp.route("/calendar.ics")
 def public_feed():
-    events = services.published_between(None, None, with_cancelled=True)
+    # Events from a year back on (the feed's observance days start then too): the feed does
+    # not grow with every event ever held.
+    since = datetime.now(zone()) - timedelta(days=366)
+    events = services.published_between(since, None, with_cancelled=True)
     name = site().text(site().name)
     return _ics_response(ics.feed(events, current_locale(), name, _feed_years()),
                          "calendar.ics")
@@ -159,12 +163,11 @@ def cancel_signup(event_id: int):
 
 
 def _my_events_page(new_token: str | None = None):
-    signups = services.my_signups(g.principal)
     now = datetime.now(zone())
-    return render_template("events/my_events.html", now=now,
-                           upcoming=[s for s in signups if s.event.ends_at >= now],
-                           past=[s for s in signups if s.event.ends_at < now],
-                           positions={s.id: services.position(s) for s in signups},
+    coming = services.my_coming(g.principal, now, keyset_cursor(services.MY_ORDER))
+    past = services.my_past(g.principal, now, keyset_cursor(services.MY_ORDER, "earlier"))
+    return render_template("events/my_events.html", now=now, upcoming=coming, past=past,
+                           positions=services.positions(coming.items + past.items),
                            feed_made_at=services.feed_made_at(g.principal),
                            feed_url=links.absolute("events.personal_feed", token=new_token)
                            if new_token else None)
@@ -188,8 +191,9 @@ def reset_feed():
 
 @bp.route("/my/hours")
 def my_hours():
-    rows, total = services.my_hours(g.principal)
-    return render_template("events/my_hours.html", rows=rows, total=total)
+    page = services.my_hours_page(g.principal, keyset_cursor(services.MY_ORDER))
+    return render_template("events/my_hours.html", page=page,
+                           total=services.hours_total(g.principal))
 
 
 @bp.route("/my/hours/record")
@@ -266,8 +270,9 @@ def cancel(event_id: int):
 def roster(event_id: int):
     event = _event_or_404(event_id, public=False)
     g.personal_data = True
-    return render_template("events/roster.html", event=event, rows=services.roster(event.id),
-                           positions=None, hours_form=HoursForm())
+    page = services.roster_page(event.id, keyset_cursor(services.ROSTER))
+    return render_template("events/roster.html", event=event, page=page,
+                           counts=services.counts(event.id))
 
 
 @bp.route("/events/<int:event_id>/roster.csv")
@@ -291,8 +296,8 @@ def _iso(value):
 def attendance(event_id: int):
     event = _event_or_404(event_id, public=False)
     g.personal_data = True
-    confirmed = [s for s in services.roster(event.id) if s.status == CONFIRMED]
-    return render_template("events/attendance.html", event=event, rows=confirmed,
+    page = services.attendance_page(event.id, keyset_cursor(services.QUEUE))
+    return render_template("events/attendance.html", event=event, page=page,
                            hours_form=HoursForm())
 
 
@@ -308,7 +313,15 @@ def mark_attendance(event_id: int, signup_id: int, action: str):
             abort(404)
     except RuleError as err:
         flash(err.message, "error")
-    return redirect(url_for("events.attendance", event_id=event_id) + f"#signup-{signup_id}")
+    return _back_to_attendance(event_id, signup_id)
+
+
+def _back_to_attendance(event_id: int, signup_id: int):
+    """The attendance page the form was on (its ``?after=`` travels with the form's
+    address), at the row."""
+    after = request.args.get("after") or None
+    return redirect(url_for("events.attendance", event_id=event_id, after=after)
+                    + f"#signup-{signup_id}")
 
 
 @bp.route("/events/<int:event_id>/attendance/<int:signup_id>/hours", methods=["POST"])
@@ -327,7 +340,7 @@ def correct_hours(event_id: int, signup_id: int):
         for errors in form.errors.values():
             for message in errors:
                 flash(message, "error")
-    return redirect(url_for("events.attendance", event_id=event_id) + f"#signup-{signup_id}")
+    return _back_to_attendance(event_id, signup_id)
 
 
 # -- template helpers --------------------------------------------------------------------------

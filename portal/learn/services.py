@@ -8,7 +8,8 @@ from portal import markup, search, stored_html
 from portal.extensions import db
 from portal.i18n import pick_version
 from portal.learn.content import Plan
-from portal.learn.models import Article, Observance, Topic
+from portal.learn.models import Article, Observance, Topic, article_topics
+from portal.paging import Page, keyset
 
 ARTICLE, OBSERVANCE = "article", "observance"
 
@@ -107,10 +108,20 @@ def pick(versions_by_lang: dict[str, Article], locale: str) -> Article | None:
     return pick_version(versions_by_lang, locale)[1]
 
 
+# What a list of articles shows (title, summary): the body, its HTML and contents stay behind.
+LISTED = sa.orm.load_only(Article.id, Article.slug, Article.lang, Article.title, Article.summary)
+INDEX_PER_TOPIC = 10  # articles the library's front page shows of each topic
+RELATED = 3
+ABOUT_DAY = 20  # articles an observance day's page names at most
+
+
 def articles_by_slug(locale: str, slugs: list[str] | None = None) -> list[Article]:
-    """One version per article (the reader's language when it exists), in title order."""
-    stmt = sa.select(Article)
+    """One version per article (the reader's language when it exists), in title order, or in
+    the order of ``slugs``; as listed (title and summary only)."""
+    stmt = sa.select(Article).options(LISTED)
     if slugs is not None:
+        if not slugs:
+            return []
         stmt = stmt.where(Article.slug.in_(slugs))
     grouped: dict[str, dict[str, Article]] = {}
     for a in db.session.scalars(stmt):
@@ -130,20 +141,62 @@ def topic(slug: str) -> Topic | None:
     return db.session.get(Topic, slug)
 
 
-def articles_in_topic(slug: str, locale: str) -> list[Article]:
-    slugs = db.session.scalars(
-        sa.select(Article.slug).where(Article.topics.any(Topic.slug == slug)).distinct())
-    return articles_by_slug(locale, sorted(slugs))
+def _in_topic(slug: str):
+    return sa.select(Article.slug).where(Article.topics.any(Topic.slug == slug)).distinct()
+
+
+def sections(locale: str) -> list[tuple[Topic, list[Article], bool]]:
+    """The library's front page: each topic with its first articles (by slug, at most
+    ``INDEX_PER_TOPIC``) and whether it holds more, in two statements whatever the number of
+    topics and articles."""
+    rank = sa.func.dense_rank().over(partition_by=article_topics.c.topic_slug,
+                                     order_by=Article.slug)
+    ranked = (sa.select(article_topics.c.topic_slug.label("topic"),
+                        article_topics.c.article_id.label("id"), rank.label("rank"))
+              .join(Article, Article.id == article_topics.c.article_id).subquery())
+    rows = db.session.execute(
+        sa.select(ranked.c.topic, ranked.c.rank, Article).join(ranked, ranked.c.id == Article.id)
+        .where(ranked.c.rank <= INDEX_PER_TOPIC + 1).options(LISTED)
+        .order_by(ranked.c.topic, Article.slug))
+    found: dict[str, dict[str, dict[str, Article]]] = {}
+    more: set[str] = set()
+    for topic_slug, position, article in rows:
+        if position > INDEX_PER_TOPIC:
+            more.add(topic_slug)
+        else:
+            found.setdefault(topic_slug, {}).setdefault(article.slug, {})[article.lang] = article
+    return [(t, [pick(v, locale) for v in found[t.slug].values()], t.slug in more)
+            for t in topics() if t.slug in found]
+
+
+def topic_page(slug: str, locale: str, after: tuple | None) -> Page:
+    """A page of a topic's articles, by slug (``?after=``): the page's slugs, then their
+    versions, as listed."""
+    page = keyset(_in_topic(slug), TOPIC_ORDER, after)
+    page.items = articles_by_slug(locale, page.items)
+    return page
+
+
+TOPIC_ORDER = (Article.slug,)
+
+
+def articles_in_topic(slug: str, locale: str, limit: int | None = None) -> list[Article]:
+    """The first articles of a topic, by slug (at most ``limit``)."""
+    stmt = _in_topic(slug).order_by(Article.slug)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return articles_by_slug(locale, list(db.session.scalars(stmt)))
 
 
 def related(article: Article, locale: str) -> list[Article]:
     """The articles an article names as related, then others sharing its first topic."""
     named = articles_by_slug(locale, [s for s in article.related if s != article.slug])
-    if len(named) >= 3 or not article.topics:
+    if len(named) >= RELATED or not article.topics:
         return named
     seen = {a.slug for a in named} | {article.slug}
-    extra = [a for a in articles_in_topic(article.topics[0].slug, locale) if a.slug not in seen]
-    return named + extra[:3 - len(named)]
+    stmt = (_in_topic(article.topics[0].slug).where(Article.slug.not_in(seen))
+            .order_by(Article.slug).limit(RELATED - len(named)))
+    return named + articles_by_slug(locale, list(db.session.scalars(stmt)))
 
 
 def observances() -> list[Observance]:
@@ -160,7 +213,16 @@ def observances_named(slugs: list[str]) -> list[Observance]:
     return [rows[s] for s in slugs if s in rows]
 
 
-def articles_about_observance(slug: str, locale: str) -> list[Article]:
-    slugs = {a.slug for a in db.session.scalars(sa.select(Article))
-             if slug in (a.observances or [])}
-    return articles_by_slug(locale, sorted(slugs))
+def articles_about_observance(slug: str, locale: str) -> tuple[list[Article], bool]:
+    """The articles that name an observance day (by slug, at most ``ABOUT_DAY``), and whether
+    there are more.  The JSON list is matched as text (``"slug"`` with its quotes, the same on
+    SQLite and PostgreSQL), then checked exactly; only slugs and lists are read."""
+    quoted = '"' + slug.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"'
+    stmt = (sa.select(Article.slug, Article.observances)
+            .where(sa.cast(Article.observances, sa.Text).like(f"%{quoted}%", escape="\\"))
+            .order_by(Article.slug).limit(2 * (ABOUT_DAY + 1)))  # two languages a slug
+    slugs: list[str] = []
+    for found, days in db.session.execute(stmt):
+        if slug in (days or []) and found not in slugs:
+            slugs.append(found)
+    return articles_by_slug(locale, slugs[:ABOUT_DAY]), len(slugs) > ABOUT_DAY

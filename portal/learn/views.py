@@ -6,6 +6,7 @@ from portal.core.content import register_loader
 from portal.i18n import _l, current_locale, format_skeleton
 from portal.learn import content, search, services
 from portal.learn.observances import today, upcoming
+from portal.paging import keyset_cursor
 
 bp = Blueprint("learn", __name__, template_folder="templates")
 
@@ -18,9 +19,7 @@ def init_app(app) -> None:
 
 @bp.route("/learn")
 def index():
-    locale = current_locale()
-    sections = [(t, services.articles_in_topic(t.slug, locale)) for t in services.topics()]
-    return render_template("learn/index.html", sections=[s for s in sections if s[1]])
+    return render_template("learn/index.html", sections=services.sections(current_locale()))
 
 
 @bp.route("/learn/<slug>")
@@ -43,8 +42,8 @@ def topic(slug: str):
     found = services.topic(slug)
     if found is None:
         abort(404)
-    return render_template("learn/topic.html", topic=found,
-                           articles=services.articles_in_topic(slug, current_locale()))
+    page = services.topic_page(slug, current_locale(), keyset_cursor(services.TOPIC_ORDER))
+    return render_template("learn/topic.html", topic=found, page=page)
 
 
 @bp.route("/observances")
@@ -60,11 +59,11 @@ def observance(slug: str):
     if found is None:
         abort(404)
     next_dates = upcoming(found)
+    articles, more = services.articles_about_observance(slug, current_locale())
     return render_template("learn/observance.html", obs=found, upcoming=next_dates,
                            tentative=any(occ is None or occ.provisional
                                          for _year, occ in next_dates),
-                           articles=services.articles_about_observance(slug,
-                                                                       current_locale()))
+                           articles=articles, more_articles=more)
 
 
 KIND_LABELS = {"fixed": _l("Same date every year"),

@@ -11,8 +11,7 @@ import sqlalchemy as sa
 
 from portal.dashboard import stats
 from portal.dashboard.models import EnteredFigure
-from portal.db import utcnow, writing
-from portal.events.models import PUBLISHED, Event
+from portal.db import writing
 from portal.extensions import db
 from portal.i18n import Localized, _, pick
 from portal.rules import RuleError
@@ -94,14 +93,16 @@ LIVE = {"green_families": "green_families", "green_schools": "green_schools",
 def _values(metrics: list[str], until: datetime | None = None,
             district: str | None = None) -> dict[str, Decimal]:
     """Live metrics from the summary rows.  "Events held" are the published events that
-    ended: the rows up to last month, and this month's so far, counted now."""
-    found = stats.totals([LIVE[m] for m in metrics], until, district)
+    ended: the rows up to last month, and this month's so far, counted now (two statements
+    in all)."""
+    held = "events_held" in metrics and (
+        until is None
+        or f"{until.astimezone(zone()):%Y-%m}" >= datetime.now(zone()).strftime("%Y-%m"))
+    found = stats.totals([LIVE[m] for m in metrics], until, district,
+                         upto={"events_ending": _last_month_end()} if held else None)
     out = {m: found[LIVE[m]] for m in metrics}
-    if "events_held" in out:
-        this_month = datetime.now(zone()).strftime("%Y-%m")
-        if until is None or f"{until.astimezone(zone()):%Y-%m}" >= this_month:
-            last = stats.totals(["events_ending"], _last_month_end(), district)
-            out["events_held"] = last["events_ending"] + stats.events_ended_this_month(district)
+    if held:
+        out["events_held"] = found["events_ending"] + stats.events_ended_this_month(district)
     return out
 
 
@@ -138,12 +139,37 @@ def _trend(metric: str, months: dict[str, Decimal]) -> list[tuple[str, Decimal]]
     return out
 
 
-def progress() -> list[Progress]:
+@dataclass
+class Overview:
+    """Everything the dashboard shows, read with four statements whatever the number of
+    targets, districts or records: the entered figures, the city's summary rows by month,
+    the districts' summary rows, and this month's ended events per district."""
+
+    progress: list[Progress]
+    headlines: dict[str, Decimal]
+    districts: list[tuple[object, dict[str, Decimal]]]
+    entered: dict[str, list[EnteredFigure]]  # every target's entered figures, newest first
+
+
+def _now_values(metrics: list[str], monthly: dict[str, dict[str, Decimal]],
+                ended: int) -> dict[str, Decimal]:
+    """Live metrics from the city's rows by month (``stats.by_month``) and this month's ended
+    events."""
+    last = f"{_last_month_end():%Y-%m}"
+    out = {}
+    for m in metrics:
+        months = monthly[LIVE[m]]
+        if m == "events_held":
+            out[m] = stats._number(sum((v for month, v in months.items() if month <= last),
+                                       Decimal(0)) + ended)
+        else:
+            out[m] = stats._number(sum(months.values(), Decimal(0)))
+    return out
+
+
+def _progress(entered: dict[str, list[EnteredFigure]], monthly: dict[str, dict[str, Decimal]],
+              now_values: dict[str, Decimal]) -> list[Progress]:
     out = []
-    entered = _latest_entered()
-    live = [t for t in targets() if t.live]
-    now_values = _values([t.live for t in live]) if live else {}
-    monthly = stats.by_month([LIVE[t.live] for t in live]) if live else {}
     for t in targets():
         if t.live:
             trend = _trend(t.live, monthly[LIVE[t.live]])
@@ -152,8 +178,8 @@ def progress() -> list[Progress]:
             out.append(Progress(t, now_values[t.live], datetime.now(zone()).date(),
                                 _("counted on this portal"), trend))
         else:
-            latest = entered.get(t.key)
-            history = history_of(t.key)
+            history = entered.get(t.key, [])
+            latest = history[0] if history else None
             trend = [(f"{f.as_of:%Y-%m}", Decimal(f.value)) for f in reversed(history)]
             out.append(Progress(t, Decimal(latest.value) if latest else None,
                                 latest.as_of if latest else None,
@@ -161,21 +187,39 @@ def progress() -> list[Progress]:
     return out
 
 
-def by_district() -> list[tuple[object, dict[str, Decimal]]]:
-    totals = stats.per_district([LIVE[m] for m in HEADLINES])
-    ended = dict(db.session.execute(
-        sa.select(Event.district, sa.func.count()).where(
-            Event.status == PUBLISHED, Event.ends_at < utcnow(),
-            Event.ends_at >= _last_month_end()).group_by(Event.district)).all())
-    past = {d: v for d, v in stats.per_district_until(["events_ending"],
-                                                       _last_month_end()).items()}
+def _districts(ended: dict[str, int]) -> list[tuple[object, dict[str, Decimal]]]:
+    totals = stats.per_district([LIVE[m] for m in HEADLINES],
+                                upto={"events_ending": _last_month_end()})
     rows = []
     for d in site().divisions:
         values = {m: totals.get(d.code, {}).get(LIVE[m], Decimal(0)) for m in HEADLINES}
-        values["events_held"] = past.get(d.code, {}).get("events_ending", Decimal(0)) + \
-            Decimal(ended.get(d.code, 0))
+        values["events_held"] = stats._number(values["events_held"] + ended.get(d.code, 0))
         rows.append((d, values))
     return rows
+
+
+def _live_targets() -> list[str]:
+    return [t.live for t in targets() if t.live]
+
+
+def overview(with_districts: bool = True) -> Overview:
+    """The dashboard's figures (see ``Overview``)."""
+    ended = stats.events_ended_this_month_by_district()
+    metrics = list(dict.fromkeys([*HEADLINES, *_live_targets()]))
+    monthly = stats.by_month(list(dict.fromkeys(LIVE[m] for m in metrics)))
+    now_values = _now_values(metrics, monthly, sum(ended.values()))
+    entered = entered_figures()
+    return Overview(_progress(entered, monthly, now_values),
+                    {m: now_values[m] for m in HEADLINES},
+                    _districts(ended) if with_districts else [], entered)
+
+
+def progress() -> list[Progress]:
+    return overview(with_districts=False).progress
+
+
+def by_district() -> list[tuple[object, dict[str, Decimal]]]:
+    return _districts(stats.events_ended_this_month_by_district())
 
 
 def by_school() -> list[tuple[object, dict[str, int]]]:
@@ -190,12 +234,14 @@ def by_school() -> list[tuple[object, dict[str, int]]]:
 
 # -- entered figures -----------------------------------------------------------------------
 
-def _latest_entered() -> dict[str, EnteredFigure]:
-    latest = {}
-    for f in db.session.scalars(sa.select(EnteredFigure).order_by(EnteredFigure.as_of,
-                                                                  EnteredFigure.id)):
-        latest[f.target_key] = f
-    return latest
+def entered_figures() -> dict[str, list[EnteredFigure]]:
+    """Every target's entered figures, newest first (the first is current): one statement
+    (staff enter a figure now and then; the table stays small)."""
+    out: dict[str, list[EnteredFigure]] = {}
+    for f in db.session.scalars(sa.select(EnteredFigure).order_by(
+            EnteredFigure.as_of.desc(), EnteredFigure.id.desc())):
+        out.setdefault(f.target_key, []).append(f)
+    return out
 
 
 def history_of(key: str) -> list[EnteredFigure]:

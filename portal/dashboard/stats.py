@@ -240,10 +240,19 @@ def _month(moment: datetime) -> str:
     return f"{moment.astimezone(zone()):%Y-%m}"
 
 
+def _upto(metric: str, upto: dict[str, datetime] | None):
+    """The condition that keeps ``metric`` to the months up to the one ``upto`` gives it."""
+    if upto and metric in upto:
+        return StatSlice.month <= _month(upto[metric])
+    return sa.true()
+
+
 def totals(names: list[str], until: datetime | None = None,
-           district: str | None = None) -> dict[str, Decimal]:
+           district: str | None = None,
+           upto: dict[str, datetime] | None = None) -> dict[str, Decimal]:
     """Each metric summed over its months up to the one ``until`` falls in (all by default),
-    city-wide or for one district: one statement."""
+    city-wide or for one district; a metric named in ``upto`` only up to the month of its
+    moment there: one statement."""
     wanted = [METRICS[n] for n in names]
     conditions = []
     for metric in wanted:
@@ -253,7 +262,8 @@ def totals(names: list[str], until: datetime | None = None,
             where = StatSlice.district == CITY
         else:
             where = StatSlice.district != CITY
-        conditions.append(sa.and_(StatSlice.metric == metric.name, where))
+        conditions.append(sa.and_(StatSlice.metric == metric.name, where,
+                                  _upto(metric.name, upto)))
     stmt = sa.select(StatSlice.metric, sa.func.sum(StatSlice.value)).where(sa.or_(*conditions))
     if until is not None:
         stmt = stmt.where(StatSlice.month <= _month(until))
@@ -261,11 +271,14 @@ def totals(names: list[str], until: datetime | None = None,
     return {n: _number(found.get(n)) for n in names}
 
 
-def per_district(names: list[str]) -> dict[str, dict[str, Decimal]]:
-    """{district: {metric: total}} for every district: one statement."""
+def per_district(names: list[str], upto: dict[str, datetime] | None = None
+                 ) -> dict[str, dict[str, Decimal]]:
+    """{district: {metric: total}} for every district (a metric named in ``upto`` only up to
+    the month of its moment there): one statement."""
     rows = db.session.execute(
         sa.select(StatSlice.district, StatSlice.metric, sa.func.sum(StatSlice.value))
-        .where(StatSlice.metric.in_(names), StatSlice.district != CITY)
+        .where(sa.or_(*(sa.and_(StatSlice.metric == n, _upto(n, upto)) for n in names)),
+               StatSlice.district != CITY)
         .group_by(StatSlice.district, StatSlice.metric))
     out: dict[str, dict[str, Decimal]] = {}
     for district, metric, value in rows:
@@ -275,15 +288,7 @@ def per_district(names: list[str]) -> dict[str, dict[str, Decimal]]:
 
 def per_district_until(names: list[str], until: datetime) -> dict[str, dict[str, Decimal]]:
     """Like ``per_district``, for the months up to the one ``until`` falls in."""
-    rows = db.session.execute(
-        sa.select(StatSlice.district, StatSlice.metric, sa.func.sum(StatSlice.value))
-        .where(StatSlice.metric.in_(names), StatSlice.district != CITY,
-               StatSlice.month <= _month(until))
-        .group_by(StatSlice.district, StatSlice.metric))
-    out: dict[str, dict[str, Decimal]] = {}
-    for district, metric, value in rows:
-        out.setdefault(district, {})[metric] = _number(value)
-    return out
+    return per_district(names, {n: until for n in names})
 
 
 def by_month(names: list[str]) -> dict[str, dict[str, Decimal]]:
@@ -309,16 +314,27 @@ def monthly_rows(names: list[str]):
         .order_by(StatSlice.month, StatSlice.district))
 
 
+def _month_start() -> datetime:
+    return datetime.now(zone()).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
 def events_ended_this_month(district: str | None = None) -> int:
     """Events that ended earlier this month: the part of "events held" that moves with the
     clock (at most a month of the calendar)."""
-    now = utcnow()
-    start = datetime.now(zone()).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     stmt = sa.select(sa.func.count()).select_from(Event).where(
-        Event.status == PUBLISHED, Event.ends_at >= start, Event.ends_at < now)
+        Event.status == PUBLISHED, Event.ends_at >= _month_start(), Event.ends_at < utcnow())
     if district is not None:
         stmt = stmt.where(Event.district == district)
     return db.session.scalar(stmt) or 0
+
+
+def events_ended_this_month_by_district() -> dict[str, int]:
+    """``events_ended_this_month`` for every district at once (their sum is the city's):
+    one statement."""
+    return dict(db.session.execute(
+        sa.select(Event.district, sa.func.count()).where(
+            Event.status == PUBLISHED, Event.ends_at >= _month_start(),
+            Event.ends_at < utcnow()).group_by(Event.district)).all())
 
 
 def mark_all() -> None:

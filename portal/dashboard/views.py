@@ -68,10 +68,10 @@ def _district_rows() -> list[list]:
 @bp.route("/dashboard")
 def overview():
     locale = current_locale()
-    progress = services.progress()
+    figures = services.overview()
     return render_template(
-        "dashboard/overview.html", progress=progress, districts=services.by_district(),
-        headlines=services.headlines(), labels=services.headline_labels(),
+        "dashboard/overview.html", progress=figures.progress, districts=figures.districts,
+        headlines=figures.headlines, labels=services.headline_labels(),
         metrics=services.HEADLINES, charts=charts,
         now=datetime.now(zone()), locale=locale)
 
@@ -90,11 +90,10 @@ def table_csv(table: str):
 @bp.route("/dashboard/staff")
 def staff():
     g.personal_data = True
-    return render_template("dashboard/staff.html", progress=services.progress(),
-                           schools=services.by_school(), districts=services.by_district(),
-                           labels=services.headline_labels(), metrics=services.HEADLINES,
-                           history={t.key: services.history_of(t.key)
-                                    for t in services.targets() if not t.live})
+    figures = services.overview(with_districts=False)
+    return render_template("dashboard/staff.html", progress=figures.progress,
+                           schools=services.by_school(), labels=services.headline_labels(),
+                           metrics=services.HEADLINES, history=figures.entered)
 
 
 @bp.route("/dashboard/staff/<table>.csv")

@@ -115,7 +115,10 @@ def _decode(word: str, kind: type):
 
 
 def _kind(column) -> type:
-    kind = column.type.python_type
+    found = column.type
+    while isinstance(found, sa.types.TypeDecorator):  # e.g. UTCDateTime: its DateTime
+        found = found.impl_instance
+    kind = found.python_type
     return datetime if issubclass(kind, datetime) else kind
 
 

@@ -584,9 +584,19 @@ def reset_password(raw: str, new: str) -> User:
 TOKEN_PREFIX = "gj_"  # noqa: S105  (a public marker, not a secret)
 
 
+#: The most API tokens one account can hold (the account page lists them all).
+MAX_API_TOKENS = 20
+
+
 def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with writing():
+        held = db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)
+                                 .where(ApiToken.user_id == user.id))
+        if held >= MAX_API_TOKENS:
+            raise RuleError("too_many_tokens", _(
+                "An account can have at most %(n)d API tokens. Revoke one you no longer use "
+                "first.", n=MAX_API_TOKENS), 409, {"name": "too_many"})
         token = ApiToken(user_id=user.id, name=(name or "").strip()[:80] or "API",
                          token_hash=token_hash(raw), prefix=raw[:10], created_at=utcnow())
         db.session.add(token)

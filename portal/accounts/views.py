@@ -240,8 +240,12 @@ def create_token():
     form = TokenForm()
     new_token = None
     if form.validate_on_submit():
-        _token, new_token = services.create_api_token(current_user, form.name.data)
-        form = TokenForm(formdata=None)
+        try:
+            _token, new_token = services.create_api_token(current_user, form.name.data)
+        except RuleError as err:
+            form.name.errors = [*form.name.errors, err.message]
+        else:
+            form = TokenForm(formdata=None)
     return render_template("accounts/account.html", token_form=form,
                            new_token=new_token), 400 if form.errors else 200
 

@@ -1,5 +1,6 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from portal.core import lists
 from portal.i18n import _n
 from portal.jobs import services
 from portal.jobs.cli import jobs_cli
@@ -18,15 +19,11 @@ def job_kind_label(kind: str) -> str:
     return services.label(kind)
 
 
-def _page() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 6 else 1
-
-
 @bp.route("/manage/jobs")
 def dead_jobs():
+    # Pages by number: dead jobs are few (each one is a failure an admin retries or lets go).
     return render_template("jobs/dead.html", counts=services.status(),
-                           dead=services.dead(_page()))
+                           dead=services.dead(lists.page_number()))
 
 
 @bp.route("/manage/jobs/retry", methods=["POST"])

@@ -7,7 +7,7 @@ import csv
 import difflib
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -17,7 +17,7 @@ from portal import jobs, links, mail, markup, search, stored_html
 from portal.accounts import services as accounts
 from portal.accounts.models import User
 from portal.core.lists import Numbered, numbered
-from portal.db import UTCDateTime, utcnow, writing
+from portal.db import utcnow, writing
 from portal.extensions import db
 from portal.i18n import _, _l
 from portal.jobs.models import RUNNING, Job
@@ -459,20 +459,8 @@ def submit(user: User, activity_id: int, consent: bool) -> Activity:
     return activity
 
 
-class _Time(UTCDateTime):
-    """``UTCDateTime`` saying that its values are datetimes: ``paging.keyset`` reads a sort
-    column's ``python_type`` to decode its cursor, and ``UTCDateTime`` (a TypeDecorator) answers
-    ``object``.  Can go once ``portal.db.UTCDateTime`` declares it."""
-
-    cache_ok = True
-
-    @property
-    def python_type(self):
-        return datetime
-
-
 #: The review queue's order: longest waiting first.
-QUEUE_ORDER = (sa.type_coerce(Activity.submitted_at, _Time()), Activity.id)
+QUEUE_ORDER = (Activity.submitted_at, Activity.id)
 
 
 def queue_page(after: tuple | None = None) -> Page:

@@ -30,7 +30,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from portal import markup
+from portal import markup, search
 from portal.accounts.models import ApiToken, EmailVerification, PasswordReset, User
 from portal.accounts.services import token_hash
 from portal.dashboard import stats
@@ -190,7 +190,7 @@ def _seed(app, n: int) -> dict:
                                        by_id=people["admin"]) for _ in range(n))
         # Library: n more articles (the real ones are there too), each under the first topic.
         topic = db.session.scalar(sa.select(Topic).order_by(Topic.position, Topic.slug))
-        db.session.add_all(Article(slug=f"extra-{i}", lang="zh", title=f"文章{i}",
+        db.session.add_all(Article(slug=f"extra-{i}", lang="zh", title=f"文章{i} zephyrine",
                                    summary="垃圾分类。", body="垃圾分类。",
                                    html="<p>垃圾分类。</p>", html_version=markup.VERSION,
                                    updated=date.today(), related=[], observances=[],
@@ -228,7 +228,8 @@ def _seed(app, n: int) -> dict:
         ids["signup"] = db.session.scalar(sa.select(sa.func.min(Signup.id)).where(
             Signup.event_id == ids["event"]))
         ids["article"] = db.session.scalar(sa.select(Article.slug).order_by(Article.id))
-        ids["topic"] = db.session.scalar(sa.select(Topic.slug).order_by(Topic.slug))
+        ids["topic"] = db.session.scalar(sa.select(Topic.slug).order_by(Topic.position,
+                                                                         Topic.slug))
         ids["observance"] = db.session.scalar(sa.select(Observance.slug)
                                               .order_by(Observance.slug))
         folder = os.path.join(app.instance_path, "uploads")
@@ -237,6 +238,8 @@ def _seed(app, n: int) -> dict:
             fh.write(b"\x89PNG\r\n\x1a\n")
         stats.rebuild()
     run_jobs(app)  # the summary figures' refresh and anything else the seeding queued
+    with app.app_context():
+        search.rebuild()  # the seeded articles are found too ("zephyrine": n hits)
     return ids
 
 
@@ -314,7 +317,8 @@ ROUTES: dict[str, Route] = {
     "learn.observances": Route("/observances"),
     "learn.observance": Route(lambda i: f"/observances/{i['observance']}"),
     # search
-    "search.results": Route("/search?q=垃圾分类"),
+    "search.results": Route("/search?q=zephyrine"),
+    "search.results library": Route("/search?q=垃圾分类"),
     # events
     "events.upcoming": Route("/events"),
     "events.month": Route("/events/calendar"),
@@ -376,7 +380,7 @@ ROUTES: dict[str, Route] = {
     "api.docs": Route("/api/v1/docs"),
     "api.openapi": Route("/api/v1/openapi.json"),
     "api.me": Route("/api/v1/me", "citizen"),
-    "api.search_api": Route("/api/v1/search?q=垃圾分类"),
+    "api.search_api": Route("/api/v1/search?q=zephyrine"),
     "api.observances": Route("/api/v1/observances"),
     "api.list_events": Route("/api/v1/events"),
     "api.event": Route(lambda i: f"/api/v1/events/{i['event']}"),
@@ -467,6 +471,7 @@ def _endpoint(key: str) -> str:
 # -- counting --------------------------------------------------------------------------------
 
 _counted: dict = {}
+_bodies: dict = {}
 
 
 def _count(world: World, key: str) -> tuple[int, str, list[str]]:
@@ -507,6 +512,7 @@ def _count(world: World, key: str) -> tuple[int, str, list[str]]:
         sa.event.remove(engine, "before_cursor_execute", counter)
     assert response.status_code == route.status, (key, path, response.status_code)
     _counted[world.n, key] = (len(statements), path, statements)
+    _bodies[world.n, key] = response.get_data().decode("utf-8", "replace")
     if os.environ.get("PORTAL_BUDGET_REPORT"):  # the table of counts, for a report
         print(f"COUNT {world.n} {key} {path} {len(statements)}")
     return _counted[world.n, key]
@@ -548,3 +554,25 @@ def test_statements_do_not_grow_with_the_rows_shown(worlds, key):
     many, _path, statements = _count(worlds[MANY], key)
     assert many == few, (f"{path}: {few} statements with {FEW} rows, {many} with {MANY}:\n"
                          + "\n".join(statements))
+
+
+# A text each row of a list shows: the site with more rows shows it more often, so the
+# comparison above is between pages that really show more rows.
+SHOWN = {
+    "events.upcoming": "河道清洁", "events.my_events": "河道清洁", "events.my_hours": "河道清洁",
+    "events.roster": "u1", "events.attendance": "u1", "api.list_events": "河道清洁",
+    "learn.index": "文章", "learn.topic": "文章", "search.results": "zephyrine",
+    "api.search_api": "zephyrine", "schools.directory": "小学", "schools.school": "活动",
+    "schools.feed": "活动", "schools.mine": "草稿", "schools.moderation": "草稿",
+    "schools.audit": "activity:", "households.wall": "<li><strong>",
+    "households.manage_list": "/manage/households/", "jobs.dead_jobs": "down",
+    "dashboard.staff": "统计局", "dashboard.staff_csv": "school-", "accounts.my_data": "河道清洁",
+}
+
+
+@pytest.mark.parametrize("key", list(SHOWN))
+def test_the_larger_site_shows_more_rows(worlds, key):
+    for world in worlds.values():
+        _count(world, key)
+    few, many = (_bodies[n, key].count(SHOWN[key]) for n in (FEW, MANY))
+    assert 0 < few < many, (key, few, many)

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     Response,
@@ -13,6 +15,8 @@ from flask import (
 
 from portal import paging
 from portal.core import lists
+from portal.db import utcnow
+from portal.events.models import Event
 from portal.events.services import published_between
 from portal.extensions import db
 from portal.i18n import _, current_locale
@@ -155,8 +159,24 @@ def mine():
                            posts=services.posts_of_editor(g.principal, paging.cursor()))
 
 
+#: The events a post can be linked to: those of the half year before and the year after today,
+#: at most this many (the list is a drop-down, not every event ever held).
+LINKABLE_EVENTS = 200
+
+
+def _linkable_events(post: Activity | None) -> list:
+    now = utcnow()
+    events = published_between(now - timedelta(days=183), now + timedelta(days=366),
+                               limit=LINKABLE_EVENTS, listed=True)
+    if post is not None and post.event_id and all(e.id != post.event_id for e in events):
+        linked = db.session.get(Event, post.event_id)  # an older link stays choosable
+        if linked is not None:
+            events.insert(0, linked)
+    return events
+
+
 def _activity_form(post: Activity | None = None) -> ActivityForm:
-    form = ActivityForm(topics=learn.topics(), events=published_between(None, None),
+    form = ActivityForm(topics=learn.topics(), events=_linkable_events(post),
                         locale=current_locale())
     if post is not None and request.method == "GET":
         form.title.data, form.body.data = post.draft_title, post.draft_body

@@ -261,3 +261,31 @@ def test_a_bad_directory_cursor_is_a_400_for_anonymous_visitors_too(site):
         assert response.status_code == 400, value
         assert "页面地址无效" in response.get_data(as_text=True)
     assert statements(site, client, "/schools")[0] <= 10
+
+
+def test_the_post_form_offers_the_events_of_the_time_around_today_and_the_linked_one(site):
+    from portal.events.models import Event
+    from tests.events.conftest import make_event
+
+    organizer = make_user(site, email="org@example.org", role="organizer")
+    near = make_event(site, organizer, title_zh="近期活动")
+    old = make_event(site, organizer, title_zh="很久以前的活动")
+    later = make_event(site, organizer, title_zh="很久以后的活动")
+    with site.app_context(), writing():
+        for event_id, days in ((old, -800), (later, 800)):
+            event = db.session.get(Event, event_id)
+            event.starts_at += timedelta(days=days)
+            event.ends_at += timedelta(days=days)
+    editor = make_user(site, email="editor@example.org")
+    school = _schools(site, 1, prefix="链接")[0]
+    with site.app_context(), writing():
+        db.session.add(SchoolEditor(school_id=school, user_id=editor))
+        slug = db.session.get(School, school).slug
+    linked = _posts(site, [school], event_id=old)[0]
+    client = site.test_client()
+    sign_in(client, "editor@example.org")
+    form = client.get(f"/schools/{slug}/activities/new").get_data(as_text=True)
+    assert f'value="{near}"' in form
+    assert f'value="{old}"' not in form and f'value="{later}"' not in form
+    edit = client.get(f"/activities/{linked}/edit").get_data(as_text=True)
+    assert f'value="{old}" selected' in edit or f'selected value="{old}"' in edit

@@ -307,8 +307,10 @@ ROUTES: dict[str, Route] = {
     "accounts.reset_password": Route(lambda i: f"/password/reset/{i['reset']}"),
     "accounts.account": Route("/account", "citizen"),
     "accounts.change_password": Route("/account/password", "citizen"),
-    "accounts.my_data": Route("/account/data", "citizen"),
-    "accounts.export_data": Route("/account/data.json", "citizen"),
+    # The complete export reads every table that holds the person's data, each once (about
+    # twenty, see portal/personal.py), whatever the number of rows in them.
+    "accounts.my_data": Route("/account/data", "citizen", budget=25),
+    "accounts.export_data": Route("/account/data.json", "citizen", budget=25),
     "accounts.delete_account": Route("/account/delete", "citizen"),
     # learn
     "learn.index": Route("/learn"),
@@ -457,11 +459,10 @@ NOT_MEASURED: dict[tuple[str, str], str] = {
     ("schools.submit_activity", "POST"): ONCE,
 }
 
-# Routes over budget today whose fix is under way elsewhere (temporary: remove once fixed).
-_EXPORT = ("N+1 in portal/events/services.py _export (lines 688-698): each sign-up loads its "
-           "event and its hours corrections; being fixed")
-OVER_BUDGET: dict[str, str] = {"accounts.my_data": _EXPORT, "accounts.export_data": _EXPORT}
-GROWING: dict[str, str] = {"accounts.my_data": _EXPORT, "accounts.export_data": _EXPORT}
+# Routes over budget, or growing with their rows, for a reason being fixed elsewhere: a
+# temporary entry (strict xfail), to be removed with the fix.  Empty is the normal state.
+OVER_BUDGET: dict[str, str] = {}
+GROWING: dict[str, str] = {}
 
 
 def _endpoint(key: str) -> str:

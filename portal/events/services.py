@@ -686,7 +686,10 @@ jobs.register_periodic("events.remind", lambda _payload: remind(), "day",
 # -- personal data -----------------------------------------------------------------------------
 
 def _export(user: User) -> list[dict]:
+    # The events and corrections of all the sign-ups in two statements, not two per sign-up.
     rows = db.session.scalars(sa.select(Signup).where(Signup.user_id == user.id)
+                              .options(sa.orm.joinedload(Signup.event),
+                                       sa.orm.selectinload(Signup.corrections))
                               .order_by(Signup.id))
     return [{"event": s.event.title(user.locale or "zh"), "event_id": s.event_id,
              "status": s.status, "signed_up_at": s.created_at, "checked_in_at": s.checked_in_at,

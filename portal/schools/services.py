@@ -625,10 +625,12 @@ def published_count() -> int:
 def _export(user: User) -> dict:
     applied = db.session.scalars(sa.select(School).where(School.applicant_id == user.id)
                                  .order_by(School.id))
+    # Complete, not paged (an export is not a page); each with its school in the same statement.
     invites = db.session.scalars(sa.select(EditorInvite).where(EditorInvite.email == user.email)
+                                 .options(orm.joinedload(EditorInvite.school))
                                  .order_by(EditorInvite.id))
     posts = db.session.scalars(sa.select(Activity).where(Activity.author_id == user.id)
-                               .order_by(Activity.id))
+                               .options(orm.joinedload(Activity.school)).order_by(Activity.id))
     return {"schools_edited": [s.name_zh for s in schools_of(user)],
             "applications": [{"name_zh": s.name_zh, "name_en": s.name_en,
                               "address": s.address, "contact": s.contact, "status": s.status,

@@ -53,5 +53,8 @@ def set_role(email, role):
 def token(email, name):
     """Create an API token and print it (only its hash is kept: it is shown once)."""
     user = _user_or_fail(email)
-    _row, raw = services.create_api_token(user, name)
+    try:
+        _row, raw = services.create_api_token(user, name)
+    except RuleError as err:  # the account holds the most tokens it may
+        raise click.ClickException(err.message) from None
     click.echo(raw)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import request
@@ -48,6 +48,21 @@ def cursor(name: str = "before") -> int | None:
     return int(raw)
 
 
+#: A page number above this is refused: no list read by number is ever this long.
+MAX_PAGE = 10_000
+
+
+def page_number(name: str = "page") -> int:
+    """The page number of this request (``?page=2``; none: 1), for the short lists read by
+    number with ``db.paginate`` (dead jobs); anything else is refused like a bad cursor."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return 1
+    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= MAX_PAGE:
+        raise _bad_cursor()
+    return int(raw)
+
+
 def newest_first(stmt, id_column, before: int | None, size: int = PAGE_SIZE,
                  scalars: bool = True) -> Page:
     """One page of ``stmt`` (a select), newest first by ``id_column``, after the cursor."""
@@ -69,9 +84,9 @@ def newest_first(stmt, id_column, before: int | None, size: int = PAGE_SIZE,
 # Lists that are not read by id (upcoming events soonest first, a roster in queue order) page
 # on (sort key, …, id): the cursor holds the last row's values, so a page is still an index walk
 # from the cursor.  In a link it is one opaque word, e.g. ``1780650000000000.42`` for
-# (starts_at, id): each value in a plain form (a time as microseconds since 1970 UTC, text as
-# URL-safe base64), joined by dots; a word that does not decode to values of the columns' types
-# is refused like a bad ``?before=``.
+# (starts_at, id): each value in a plain form (a time as microseconds since 1970 UTC, a day as
+# its proleptic Gregorian ordinal, text as URL-safe base64), joined by dots; a word that does
+# not decode to values of the columns' types is refused like a bad ``?before=``.
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICRO = timedelta(microseconds=1)
@@ -87,6 +102,8 @@ def _encode(value) -> str:
         if value.tzinfo is None:
             raise ValueError("naive datetime in a page cursor")
         return str((value - _EPOCH) // _MICRO)
+    if isinstance(value, date):
+        return str(value.toordinal())
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise TypeError(f"no cursor form for {type(value).__name__}")
     if isinstance(value, int):
@@ -96,12 +113,16 @@ def _encode(value) -> str:
 
 def _decode(word: str, kind: type):
     signed = word[1:] if word.startswith("-") else word
-    if kind is int or kind is datetime:
+    if kind is int or kind is datetime or kind is date:
         if not signed.isascii() or not signed.isdigit() or len(signed) > 18:
             raise _bad_cursor()
         number = int(word)
         if kind is int:
             return number
+        if kind is date:
+            if not 0 < number <= date.max.toordinal():
+                raise _bad_cursor()
+            return date.fromordinal(number)
         try:
             return _EPOCH + number * _MICRO
         except OverflowError:

@@ -1,6 +1,6 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from portal.core import lists
+from portal import paging
 from portal.i18n import _n
 from portal.jobs import services
 from portal.jobs.cli import jobs_cli
@@ -23,7 +23,7 @@ def job_kind_label(kind: str) -> str:
 def dead_jobs():
     # Pages by number: dead jobs are few (each one is a failure an admin retries or lets go).
     return render_template("jobs/dead.html", counts=services.status(),
-                           dead=services.dead(lists.page_number()))
+                           dead=services.dead(paging.page_number()))
 
 
 @bp.route("/manage/jobs/retry", methods=["POST"])

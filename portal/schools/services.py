@@ -16,7 +16,6 @@ from sqlalchemy import orm
 from portal import jobs, links, mail, markup, search, stored_html
 from portal.accounts import services as accounts
 from portal.accounts.models import User
-from portal.core.lists import Numbered, numbered
 from portal.db import utcnow, writing
 from portal.extensions import db
 from portal.i18n import _, _l
@@ -571,22 +570,25 @@ def set_hidden(activity_id: int, by: User, hidden: bool, reason: str) -> Activit
     return activity
 
 
+#: The order of a school's published posts: by the activity's date, newest first.
+PUBLISHED_ORDER = (Activity.activity_date, Activity.id)
+
+
 def _published(school: School):
     return sa.select(Activity).where(
         Activity.school_id == school.id, Activity.status == PUBLISHED,
-        Activity.hidden.is_(False)).order_by(Activity.activity_date.desc(), Activity.id.desc())
+        Activity.hidden.is_(False))
 
 
 def published_for(school: School, limit: int = 30) -> list[Activity]:
     """The school's newest published posts (its feed)."""
-    return list(db.session.scalars(_published(school).limit(limit)))
+    return list(db.session.scalars(_published(school).order_by(
+        *(c.desc() for c in PUBLISHED_ORDER)).limit(limit)))
 
 
-def published_page(school: School, number: int = 1) -> Numbered:
-    """Page ``number`` of the school's published posts, by the activity's date, newest first.
-    By number, not by cursor: ``paging.keyset`` has no cursor form for a date yet, and a
-    school publishes some hundreds of posts, so the offset stays small."""
-    return numbered(_published(school), number)
+def published_page(school: School, after: tuple | None = None) -> Page:
+    """One page of the school's published posts, by the activity's date, newest first."""
+    return keyset(_published(school), PUBLISHED_ORDER, after, descending=True)
 
 
 def posts_of_editor(user: User, before: int | None = None) -> Page:

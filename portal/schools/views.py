@@ -14,7 +14,6 @@ from flask import (
 )
 
 from portal import paging
-from portal.core import lists
 from portal.db import utcnow
 from portal.events.models import Event
 from portal.events.services import published_between
@@ -81,7 +80,8 @@ def directory():
 def school(slug: str):
     found = _school(slug)
     return render_template("schools/school.html", school=found,
-                           activities=services.published_page(found, lists.page_number()),
+                           activities=services.published_page(
+                               found, paging.keyset_cursor(services.PUBLISHED_ORDER)),
                            types=TYPE_LABELS,
                            levels=LEVEL_LABELS, editor=services.is_editor(g.principal, found))
 

@@ -109,7 +109,7 @@ def test_the_directory_pages_by_district_and_name_and_keeps_its_filters(site):
         assert [s.id for s in first.items] == nanhu[::-1][:PAGE_SIZE]
 
 
-def test_a_schools_posts_page_by_number_newest_activity_first(site):
+def test_a_schools_posts_in_pages_newest_activity_first(site):
     school = _schools(site, 1)[0]
     posts = _posts(site, [school] * MANY, status="published")
     _posts(site, [school] * 3, status="draft")  # not published: not listed
@@ -119,13 +119,15 @@ def test_a_schools_posts_page_by_number_newest_activity_first(site):
     pages, costs, links = walk(site, client, f"/schools/{slug}", r'href="/activities/(\d+)"')
     assert [len(p) for p in pages] == [PAGE_SIZE, PAGE_SIZE, 5]
     assert flat(pages) == posts[::-1]  # by the activity's date, newest first
-    assert links[1].endswith("?page=2") and links[2].endswith("?page=3")
+    assert all("?after=" in link for link in links[1:])
     _same_cost(costs)
     assert costs[0] <= 10
     back = client.get(links[2]).get_data(as_text=True)
-    assert f'rel="prev" href="/schools/{slug}?page=2"' in back
-    past = client.get(links[0] + "?page=9")
-    assert past.status_code == 200 and "/activities/" not in past.get_data(as_text=True)
+    assert f'href="/schools/{slug}">' in back  # back to the first page
+    for bad in ("x.1", "1", "0.5", "99999999999.5", "-3.2"):  # not a (day, id) of a page
+        refused = client.get(f"/schools/{slug}?after={bad}")
+        assert refused.status_code == 400, bad
+        assert "页面地址无效" in refused.get_data(as_text=True), bad
 
 
 # -- editors ---------------------------------------------------------------------------------
@@ -230,7 +232,7 @@ def test_a_posts_reports_and_the_audit_log_newest_first(site):
 def _routes(app) -> list[tuple[str, str]]:
     with app.app_context():
         slug = db.session.get(School, _schools(app, 1)[0]).slug
-    return [("/schools", "after"), (f"/schools/{slug}", "page"), ("/schools/mine", "before"),
+    return [("/schools", "after"), (f"/schools/{slug}", "after"), ("/schools/mine", "before"),
             ("/manage/schools", "after"), ("/manage/schools", "school_after"),
             ("/manage/moderation", "after"), ("/manage/moderation", "hidden_after"),
             ("/manage/moderation", "reported_after"), ("/manage/audit", "before"),

@@ -64,7 +64,7 @@ PAGES: dict[str, tuple[str, ...] | None] = {
     "events.upcoming": ALL,
     "events.month": ALL,
     "events.detail": ALL,
-    "events.public_feed": ALL,
+    "events.public_feed": ("events", *LIBRARY),  # events and observance days only
     "dashboard.overview": ALL,
     "dashboard.open_data": ALL,
     "schools.directory": ALL,

@@ -94,8 +94,12 @@ def observance_components(locale: str, years: range):
             yield item
 
 
-def to_bytes(cal: Calendar) -> bytes:
-    for position, tzid in enumerate(sorted(cal.get_missing_tzids())):
+def to_bytes(cal: Calendar, tzids: list[str] | None = None) -> bytes:
+    """The file; ``tzids``: the zones its times use when the caller knows them (a feed's
+    events are all in the site's zone), instead of icalendar looking through every
+    property for them."""
+    missing = sorted(cal.get_missing_tzids()) if tzids is None else tzids
+    for position, tzid in enumerate(missing):
         try:
             cal.subcomponents.insert(position, _vtimezone(tzid))  # read-only, shared
         except ValueError:  # a zone icalendar does not know: the times still carry TZID
@@ -120,6 +124,7 @@ def feed(events: list[Event], locale: str, name: str, observance_years: range | 
     for event in events:
         cal.add_component(event_component(event, locale))
     if observance_years is not None:
-        for item in observance_components(locale, observance_years):
+        for item in observance_components(locale, observance_years):  # all-day: no zone
             cal.add_component(item)
-    return to_bytes(cal)
+    # Events' times are written in the site's zone (event_component), stamps in UTC.
+    return to_bytes(cal, [zone().key] if events else [])

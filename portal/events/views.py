@@ -110,12 +110,17 @@ def _feed_years() -> range:
     return range(year - 1, year + 2)
 
 
+#: The public feed: events that ended at most this long ago, and at most this many.
+FEED_PAST, FEED_MAX = timedelta(days=30), 200
+
+
 @bp.route("/calendar.ics")
 def public_feed():
-    # Events from a year back on (the feed's observance days start then too): the feed does
-    # not grow with every event ever held.
-    since = datetime.now(zone()) - timedelta(days=366)
-    events = services.published_between(since, None, with_cancelled=True)
+    # The events of the last FEED_PAST and those to come, soonest first, at most FEED_MAX:
+    # the feed does not grow with every event ever held (a subscribed calendar keeps what it
+    # has seen; the event pages and the list hold the rest).
+    since = datetime.now(zone()) - FEED_PAST
+    events = services.published_between(since, None, with_cancelled=True, limit=FEED_MAX)
     name = site().text(site().name)
     return _ics_response(ics.feed(events, current_locale(), name, _feed_years()),
                          "calendar.ics")

@@ -345,3 +345,32 @@ def test_vtimezone_is_built_once_and_reused(app, event_factory):
     assert zones[0] == zones[1] and len(zones[0]) == 1
     check_all(first)
     check_all(second)
+
+
+def test_the_public_feed_holds_the_recent_past_and_what_is_to_come_at_most_feed_max(
+        app, event_factory, monkeypatch):
+    from portal.db import writing
+    from portal.events import views as event_views
+    from portal.events.models import Event
+    from portal.extensions import db
+
+    old, recent = event_factory(days=1, title_zh="四十天前"), event_factory(days=2)
+    coming = [event_factory(days=d) for d in (3, 6, 9)]
+    with app.app_context(), writing():  # held 40 and 20 days ago (events are made ahead)
+        for event_id, days in ((old, 40), (recent, 20)):
+            event = db.session.get(Event, event_id)
+            event.starts_at -= timedelta(days=days + 1)
+            event.ends_at -= timedelta(days=days + 1)
+    client = app.test_client()
+
+    def uids(path="/calendar.ics"):
+        cal, _vcal = check_all(client.get(path).data)
+        return [str(v["UID"]) for v in cal.walk("VEVENT") if "event-" in str(v["UID"])]
+
+    with app.app_context():
+        expected = [event_uid(e) for e in (recent, *coming)]
+    assert uids() == expected  # soonest first, without the event of forty days ago
+    monkeypatch.setattr(event_views, "FEED_MAX", 2)
+    with app.app_context():
+        # (?lang= is never served from the page cache: this is the feed made again)
+        assert uids("/calendar.ics?lang=zh") == expected[:2]  # the cap keeps the soonest

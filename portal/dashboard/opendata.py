@@ -37,9 +37,11 @@ def _iso(value):
     return value.astimezone(zone()).isoformat() if value else None
 
 
-def _stream(stmt):
-    """Rows of ``stmt`` a batch at a time (a server-side cursor on PostgreSQL)."""
-    return db.session.execute(stmt.execution_options(yield_per=500)).scalars()
+def _stream(stmt, scalars: bool = True):
+    """Rows of ``stmt`` a batch at a time (a server-side cursor on PostgreSQL): records, or
+    with ``scalars=False`` rows of the columns selected."""
+    result = db.session.execute(stmt.execution_options(yield_per=500))
+    return result.scalars() if scalars else result
 
 
 def _events():
@@ -63,9 +65,12 @@ def _observances():
 
 
 def _green_families():
-    for h in _stream(sa.select(Household).where(
-            Household.status.in_(("named", "rectification")))
-            .order_by(Household.named_on, Household.id)):
+    # The five columns it shows, in naming order (the index on (named_on, id)): a named family
+    # always has its naming date.
+    for h in _stream(sa.select(Household.name, Household.show_on_wall, Household.district,
+                               Household.named_on, Household.status).where(
+            Household.named_on.is_not(None), Household.status.in_(("named", "rectification")))
+            .order_by(Household.named_on, Household.id), scalars=False):
         yield {"name": mask_name(h.name) if h.show_on_wall and h.name else "",
                "district": h.district, "year": h.named_on.year if h.named_on else None,
                "status": h.status}

@@ -118,6 +118,10 @@ class Defaults:
     PAGE_CACHE_ENABLED = True
     PAGE_CACHE_SECONDS = 60
     PAGE_CACHE_REDIS_URL: str | None = None
+    # How long a process reuses the change counters it read (0: read them for every page): a
+    # change made through another process shows at most this much later (this process's own
+    # changes at once).
+    PAGE_CACHE_CHECK_SECONDS = 1.0
 
     # Where the search index lives: "whoosh" (files in the instance folder, one server) or
     # "postgresql" (tables in the site's PostgreSQL database, shared by every app server).
@@ -201,6 +205,7 @@ SETTINGS: dict[str, object] = {
     "PAGE_CACHE_ENABLED": bool,
     "PAGE_CACHE_SECONDS": int,
     "PAGE_CACHE_REDIS_URL": str | None,
+    "PAGE_CACHE_CHECK_SECONDS": float,
     "SEARCH_BACKEND": str,
     "WTF_CSRF_TIME_LIMIT": int | None,
     "MAX_CONTENT_LENGTH": int,

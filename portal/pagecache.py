@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import sqlalchemy as sa
-from flask import current_app, g, request, session
+from flask import current_app, g, has_app_context, request, session
 from flask_caching import Cache
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -95,6 +96,7 @@ def _raise_generations(session, tables: frozenset[str]) -> None:
     shown = sorted(tables - UNSHOWN)  # sorted: two writers never wait on each other in turn
     if not shown:
         return
+    _forget_generations()  # this process reads them again (its own change shows at once)
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     for name in shown:
@@ -111,9 +113,31 @@ def _generations_sql(tables: tuple[str, ...] | None) -> str:
 
 
 def generations(tables: tuple[str, ...] | None) -> list[tuple[str, int]]:
-    """The counters of ``tables`` (ALL: every table written so far).  On a pooled DBAPI
-    connection, without the ORM or SQLAlchemy's statement layer: this runs for every cached
-    page, and is most of what a stored page costs."""
+    """The counters of ``tables`` (ALL: every table written so far), as read at most
+    ``PAGE_CACHE_CHECK_SECONDS`` ago by this process: reading them is most of what a stored
+    page costs (a round trip to the database), so a busy worker reads each set about once a
+    second instead of for every page."""
+    check = current_app.config["PAGE_CACHE_CHECK_SECONDS"]
+    if check <= 0:
+        return _read_generations(tables)
+    seen = current_app.extensions["portal_pagecache_generations"]
+    now = time.monotonic()
+    found = seen.get(tables)
+    if found is not None and now - found[0] < check:
+        return found[1]
+    rows = _read_generations(tables)
+    seen[tables] = (now, rows)
+    return rows
+
+
+def _forget_generations() -> None:
+    if has_app_context():
+        current_app.extensions.get("portal_pagecache_generations", {}).clear()
+
+
+def _read_generations(tables: tuple[str, ...] | None) -> list[tuple[str, int]]:
+    """The counters, on a pooled DBAPI connection, without the ORM or SQLAlchemy's statement
+    layer."""
     conn = db.engine.raw_connection()
     try:
         cursor = conn.cursor()
@@ -246,6 +270,7 @@ def init_app(app) -> None:
     else:
         settings.update(CACHE_TYPE="SimpleCache", CACHE_THRESHOLD=2000)
     app.extensions["portal_pagecache"] = Cache(app, config=settings)
+    app.extensions["portal_pagecache_generations"] = {}  # tables → (when read, counters)
     if cfg["PAGE_CACHE_ENABLED"]:
         app.after_request(store)
         if isinstance(app.wsgi_app, ProxyFix):  # behind it: hosts and schemes are the real ones

@@ -109,9 +109,12 @@ def _app_factory(tmp_path, template: Template):
         url = make_url(PG_URL).set(database=db_name).render_as_string(hide_password=False)
 
     def factory(**overrides):
-        # Rate limits are off unless a test turns them on (tests/security/test_rate_limits.py).
+        # Rate limits are off unless a test turns them on (tests/security/test_rate_limits.py);
+        # the page cache reads its counters for every page (two apps here are two servers)
+        # unless a test asks for the reuse (tests/test_pagecache.py).
         config = {"TESTING": True, "INSTANCE_PATH": instance, "DATABASE_URL": url,
                   "RATELIMIT_ENABLED": False, "SEARCH_BACKEND": SEARCH_BACKEND,
+                  "PAGE_CACHE_CHECK_SECONDS": 0,
                   **FAST_HASHING, **overrides}
         app = create_app(config)
         created.append(app)

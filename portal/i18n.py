@@ -66,7 +66,10 @@ def visitor_locale(cookies: Mapping, accept_languages) -> str:
 
 
 def current_locale() -> str:
-    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]).split("_")[0]
+    locale = get_locale()  # a babel Locale: its language is the code we use ("zh", "en")
+    if locale is None:
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"]).split("_")[0]
+    return locale.language
 
 
 def html_lang(lang: str | None = None) -> str:

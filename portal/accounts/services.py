@@ -452,7 +452,9 @@ def start_session(user: User, remember: bool) -> str:
 
 
 def user_for_session(raw: str) -> User | None:
-    row = db.session.scalar(sa.select(LoginSession).where(
+    # Every signed-in request: the session and its account in one statement.
+    row = db.session.scalar(sa.select(LoginSession).options(
+        sa.orm.joinedload(LoginSession.user, innerjoin=True)).where(
         LoginSession.token_hash == token_hash(raw or "")))
     if row is None or row.expires_at <= utcnow():
         return None

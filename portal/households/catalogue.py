@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Annotated
 
 from annotated_types import Len
@@ -18,7 +18,7 @@ from pydantic import Field, model_validator
 from portal.contentmodels import Bilingual, ContentModel, Slug, Text, problem, read_yaml
 from portal.contentmodels import check as validate
 from portal.core.content import Problem
-from portal.i18n import Localized, pick
+from portal.i18n import Localized, current_locale, pick
 
 FILE = "pledges.yaml"
 
@@ -37,11 +37,22 @@ class Action(ContentModel):
             raise problem("an estimate needs a co2_basis in both languages")
         return self
 
+    @cached_property
+    def _texts(self) -> dict[tuple[str, str], Localized]:
+        return {}  # (which, language) → text: a page lists every action, some twice
+
     def label(self, locale: str | None = None) -> Localized:
-        return pick(self, locale=locale)
+        return self._text("label", locale or current_locale())
 
     def basis(self, locale: str | None = None) -> Localized:
-        return pick(self.co2_basis or {}, locale=locale)
+        return self._text("basis", locale or current_locale())
+
+    def _text(self, which: str, locale: str) -> Localized:
+        found = self._texts.get((which, locale))
+        if found is None:
+            source = self if which == "label" else self.co2_basis or {}
+            found = self._texts[which, locale] = pick(source, locale=locale)
+        return found
 
 
 class Heading(ContentModel):
@@ -72,8 +83,8 @@ class Catalogue(ContentModel):
             raise problem("an action code may be used once; repeated: " + ", ".join(repeated))
         return self
 
-    @property
-    def actions(self) -> dict[str, Action]:
+    @cached_property
+    def actions(self) -> dict[str, Action]:  # made once per catalogue (it is read-only)
         return {a.code: a for h in self.headings for a in h.actions}
 
 

@@ -374,3 +374,32 @@ def test_the_public_feed_holds_the_recent_past_and_what_is_to_come_at_most_feed_
     with app.app_context():
         # (?lang= is never served from the page cache: this is the feed made again)
         assert uids("/calendar.ics?lang=zh") == expected[:2]  # the cap keeps the soonest
+
+
+def test_a_feed_writes_each_event_once_per_version_and_keeps_a_bounded_number(
+        app, event_factory, monkeypatch):
+    from portal.events.models import Event
+    from portal.extensions import db
+
+    event_ics, event_services, build = ics, services, ics.event_component
+    ids = [event_factory(days=d) for d in (2, 4, 6)]
+    with app.test_request_context("/"):
+        events = [db.session.get(Event, i) for i in ids]
+        first = event_ics.feed(events, "zh", "绿色嘉兴", None)
+        written = app.extensions["portal_ics_written"]
+        assert len(written) == 3
+        calls = []
+        monkeypatch.setattr(event_ics, "event_component",
+                            lambda e, loc: calls.append(e.id) or build(e, loc))
+        assert event_ics.feed(events, "zh", "绿色嘉兴", None) == first and calls == []
+    with app.app_context():  # a new version: written again, cancelled
+        event_services.cancel_event(ids[0])
+    with app.test_request_context("/"):
+        events = [db.session.get(Event, i) for i in ids]
+        again = event_ics.feed(events, "zh", "绿色嘉兴", None)
+        assert calls == [ids[0]] and again != first
+        assert vevent_by_uid(Calendar.from_ical(again), event_uid(ids[0]))["STATUS"] == \
+            "CANCELLED"
+        monkeypatch.setattr(event_ics, "WRITTEN_MAX", 2)
+        event_ics.feed(events, "en", "Green Jiaxing", None)
+        assert len(app.extensions["portal_ics_written"]) <= 2

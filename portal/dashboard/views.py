@@ -139,7 +139,7 @@ def dataset(name: str, fmt: str):
         abort(404)
     fields = [f for f, _d in found.fields]
     if fmt == "json":
-        return Response(stream_with_context(_json_lines(found, fields)),
+        return Response(stream_with_context(csvexport.in_chunks(_json_lines(found, fields))),
                         mimetype="application/json")
     return _csv(found.name, fields,
                 ([r[f] if r[f] is not None else "" for f in fields] for r in found.rows()))

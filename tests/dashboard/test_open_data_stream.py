@@ -65,3 +65,14 @@ def test_every_dataset_is_a_stream_that_parses(app):
                 assert isinstance(json.loads(response.get_data(as_text=True))["rows"], list)
             else:
                 assert response.get_data(as_text=True).startswith("\ufeff")
+
+
+def test_a_streamed_download_goes_out_in_chunks_the_first_piece_at_once():
+    from portal.csvexport import in_chunks
+
+    pieces = ["header\n"] + [f"row {i}\n" for i in range(10_000)]
+    chunks = list(in_chunks(iter(pieces), size=1000))
+    assert chunks[0] == "header\n"  # the first byte does not wait for a chunk to fill
+    assert "".join(chunks) == "".join(pieces)
+    assert all(len(c) >= 1000 for c in chunks[1:-1]) and len(chunks) < len(pieces) / 50
+    assert list(in_chunks(iter([]))) == []

@@ -256,3 +256,31 @@ def outbox(app, run: bool = True) -> list:
             with open(os.path.join(folder, name), "rb") as fh:
                 out.append(BytesParser(policy=policy.default).parse(fh))
     return out
+
+
+def count_request(app, client, path: str, **kwargs):
+    """``client.get(path)`` (a 200) and the number of SQL statements it ran on the app's
+    engine: (count, response)."""
+    from portal.extensions import db
+
+    count = 0
+
+    def counter(*_args):
+        nonlocal count
+        count += 1
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", counter)
+    try:
+        response = client.get(path, **kwargs)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", counter)
+    assert response.status_code == 200, (path, response.status_code)
+    return count, response
+
+
+def statements(app, client, path: str, **kwargs) -> tuple[int, str]:
+    """The number of SQL statements the request for ``path`` ran, and its page (a 200)."""
+    count, response = count_request(app, client, path, **kwargs)
+    return count, response.get_data(as_text=True)

@@ -7,30 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
-import sqlalchemy as sa
 
-from portal.extensions import db
+from tests.conftest import count_request
 from tests.events.test_list_pages import _events
 
 LINK = re.compile(r'^<(/api/v1/events\?[^>]+)>; rel="next"$')
-
-
-def _count(app, client, path):
-    count = 0
-
-    def counter(*_args):
-        nonlocal count
-        count += 1
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", counter)
-    try:
-        response = client.get(path)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", counter)
-    assert response.status_code == 200
-    return count, response
 
 
 def test_events_come_in_pages_soonest_first(app):
@@ -54,9 +35,9 @@ def test_events_come_in_pages_soonest_first(app):
 def test_counts_for_a_page_in_one_statement(app):
     _events(app, 2, tag="a")
     client = app.test_client()
-    few, _answer = _count(app, client, "/api/v1/events")
+    few, _answer = count_request(app, client, "/api/v1/events")
     _events(app, 60, tag="b")
-    many, answer = _count(app, client, "/api/v1/events")
+    many, answer = count_request(app, client, "/api/v1/events")
     assert len(answer.json) == 50 and many == few <= 5
     assert all(e["seats_left"] == 10 and e["confirmed"] == 0 for e in answer.json)
 

@@ -18,7 +18,7 @@ from portal.extensions import db
 from portal.households import services as hh
 from portal.households.models import Household
 from portal.jobs.models import PENDING, Job
-from tests.conftest import make_user, run_jobs
+from tests.conftest import count_request, make_user, run_jobs
 from tests.events.conftest import make_event
 
 
@@ -126,20 +126,7 @@ def test_pages_read_the_figures_with_a_bounded_number_of_statements(make_app):
     app = make_app(PAGE_CACHE_ENABLED=False)
 
     def statements(path: str) -> int:
-        count = 0
-
-        def counter(*_args):
-            nonlocal count
-            count += 1
-
-        with app.app_context():
-            engine = db.engine
-        sa.event.listen(engine, "before_cursor_execute", counter)
-        try:
-            assert app.test_client().get(path).status_code == 200
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", counter)
-        return count
+        return count_request(app, app.test_client(), path)[0]
 
     empty = {p: statements(p) for p in ("/", "/dashboard", "/api/v1/stats")}
     for i in range(6):

@@ -17,7 +17,7 @@ from portal.events import services
 from portal.events.models import Event, Signup
 from portal.extensions import db
 from portal.paging import PAGE_SIZE
-from tests.conftest import make_user, sign_in
+from tests.conftest import make_user, sign_in, statements
 
 NEXT = re.compile(r'<a rel="next" href="([^"]+)"')
 PAGER = re.compile(r'<nav class="pager"[^>]*>(.*?)</nav>', re.S)
@@ -47,24 +47,6 @@ def _events(app, n: int, same_start: int = 0, tag: str = "e") -> list[int]:
         db.session.add_all(rows)
         db.session.flush()
         return [e.id for e in rows]
-
-
-def _statements(app, client, path: str) -> tuple[int, str]:
-    count = 0
-
-    def counter(*_args):
-        nonlocal count
-        count += 1
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", counter)
-    try:
-        response = client.get(path)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", counter)
-    assert response.status_code == 200, (path, response.status_code)
-    return count, response.get_data(as_text=True)
 
 
 def _walk(client, path: str, marker: re.Pattern) -> list[list[str]]:
@@ -105,9 +87,9 @@ def test_upcoming_statements_do_not_grow_with_the_events_shown(make_app):
     app = make_app(PAGE_CACHE_ENABLED=False)
     _events(app, 3, tag="a")
     client = app.test_client()
-    few, _html = _statements(app, client, "/events")
+    few, _html = statements(app, client, "/events")
     _events(app, PAGE_SIZE + 10, tag="b")
-    many, html = _statements(app, client, "/events")
+    many, html = statements(app, client, "/events")
     assert len(EVENT_LINK.findall(html)) == PAGE_SIZE
     assert many == few <= 10
 
@@ -147,11 +129,11 @@ def test_my_events_hours_roster_and_check_in_page_with_constant_statements(make_
 
     paths = ["/my/events", "/my/hours", "/events/{e}/roster", "/events/{e}/attendance"]
     _ids, small_event = fill(3, "s")
-    few = {p: _statements(app, client, p.format(e=small_event))[0] for p in paths}
+    few = {p: statements(app, client, p.format(e=small_event))[0] for p in paths}
     ids, big_event = fill(PAGE_SIZE + 5, "b")
     many = {}
     for p in paths:
-        many[p], html = _statements(app, client, p.format(e=big_event))
+        many[p], html = statements(app, client, p.format(e=big_event))
         assert 'rel="next"' in html, p
     assert many == few
     assert max(many.values()) <= 12

@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.households import services as hh
 from portal.households.models import Household, HouseholdPledge
 from portal.paging import PAGE_SIZE
+from tests.conftest import statements
 
 
 def _fill(app, n: int, pledges: int = 2) -> list[int]:
@@ -35,29 +36,11 @@ def _fill(app, n: int, pledges: int = 2) -> list[int]:
         return [h.id for h in homes]
 
 
-def _statements(app, client, path: str) -> tuple[int, str]:
-    count = 0
-
-    def counter(*_args):
-        nonlocal count
-        count += 1
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", counter)
-    try:
-        response = client.get(path)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", counter)
-    assert response.status_code == 200, (path, response.status_code)
-    return count, response.get_data(as_text=True)
-
-
 def test_the_wall_pages_newest_first_with_a_bounded_number_of_statements(make_app):
     app = make_app(PAGE_CACHE_ENABLED=False)
     ids = _fill(app, PAGE_SIZE * 2 + 5)
     client = app.test_client()
-    small, first = _statements(app, client, "/households")
+    small, first = statements(app, client, "/households")
     assert first.count("<li><strong>") == PAGE_SIZE and "户** 家" in first
     assert "2 项承诺" in first
     older = f"?before={ids[-PAGE_SIZE]}"
@@ -79,7 +62,7 @@ def test_the_wall_pages_newest_first_with_a_bounded_number_of_statements(make_ap
         db.session.execute(sa.delete(HouseholdPledge))
         db.session.execute(sa.delete(Household).where(Household.id.not_in(ids[-5:])))
         db.session.commit()
-    fewer, _html = _statements(few, few.test_client(), "/households")
+    fewer, _html = statements(few, few.test_client(), "/households")
     assert small <= fewer
 
 

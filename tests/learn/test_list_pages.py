@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.learn import services
 from portal.learn.models import Article, Topic
 from portal.paging import PAGE_SIZE
+from tests.conftest import statements
 
 ARTICLE = re.compile(r'<a href="/learn/(zz-[^"?]+)">')
 NEXT = re.compile(r'<a rel="next" href="([^"]+)"')
@@ -34,30 +35,12 @@ def _add(app, n: int, topic: str = "water", tag: str = "a") -> list[str]:
         return slugs
 
 
-def _statements(app, client, path: str) -> tuple[int, str]:
-    count = 0
-
-    def counter(*_args):
-        nonlocal count
-        count += 1
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", counter)
-    try:
-        response = client.get(path)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", counter)
-    assert response.status_code == 200, path
-    return count, response.get_data(as_text=True)
-
-
 def test_topic_pages_by_slug_without_repeats_or_gaps(make_library_app):
     app = make_library_app(PAGE_CACHE_ENABLED=False)
     client = app.test_client()
-    few, _html = _statements(app, client, "/learn/topics/water")
+    few, _html = statements(app, client, "/learn/topics/water")
     slugs = _add(app, PAGE_SIZE + 8)
-    many, html = _statements(app, client, "/learn/topics/water")
+    many, html = statements(app, client, "/learn/topics/water")
     assert many == few <= 10
     pages, path = [], "/learn/topics/water"
     while path:
@@ -78,10 +61,10 @@ def test_topic_pages_by_slug_without_repeats_or_gaps(make_library_app):
 def test_the_front_page_shows_the_first_articles_of_each_topic(make_library_app):
     app = make_library_app(PAGE_CACHE_ENABLED=False)
     client = app.test_client()
-    few, before = _statements(app, client, "/learn")
+    few, before = statements(app, client, "/learn")
     _add(app, 30)
     _add(app, 30, topic="waste", tag="b")
-    many, html = _statements(app, client, "/learn")
+    many, html = statements(app, client, "/learn")
     assert many == few <= 10
     water = html[html.index('id="topic-water"'):]
     water = water[:water.index("</section>")]
@@ -93,9 +76,9 @@ def test_the_front_page_shows_the_first_articles_of_each_topic(make_library_app)
 def test_an_observance_day_names_a_bounded_number_of_articles(make_library_app):
     app = make_library_app(PAGE_CACHE_ENABLED=False)
     client = app.test_client()
-    few, _html = _statements(app, client, "/observances/world-water-day")
+    few, _html = statements(app, client, "/observances/world-water-day")
     _add(app, 40)
-    many, html = _statements(app, client, "/observances/world-water-day")
+    many, html = statements(app, client, "/observances/world-water-day")
     assert many == few
     assert len(ARTICLE.findall(html)) <= services.ABOUT_DAY
     assert "/search?" in html

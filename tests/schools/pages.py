@@ -7,30 +7,9 @@ from __future__ import annotations
 import html
 import re
 
-import sqlalchemy as sa
-
-from portal.extensions import db
+from tests.conftest import statements
 
 NEXT = re.compile(r'<a rel="next" href="([^"]+)"')
-
-
-def statements(app, client, path: str, **kwargs) -> tuple[int, str]:
-    """The number of SQL statements the request for ``path`` ran, and its page (a 200)."""
-    count = 0
-
-    def counter(*_args):
-        nonlocal count
-        count += 1
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", counter)
-    try:
-        response = client.get(path, **kwargs)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", counter)
-    assert response.status_code == 200, (path, response.status_code)
-    return count, response.get_data(as_text=True)
 
 
 def section(page: str, start: str, end: str | None = None) -> str:

@@ -21,7 +21,7 @@ from portal.i18n import _
 from portal.rules import RuleError
 
 PAGE_SIZE = 50
-_MAX_ID = 10**18
+_MAX_ID = 2**31  # ids and other integers in cursors fit PostgreSQL's integer (-2**31 … 2**31-1)
 
 
 @dataclass
@@ -158,7 +158,7 @@ def keyset_cursor(columns, name: str = "after") -> tuple | None:
     if len(words) != len(columns):
         raise _bad_cursor()
     values = tuple(_decode(w, _kind(c)) for w, c in zip(words, columns, strict=True))
-    if any(isinstance(v, int) and not -_MAX_ID < v < _MAX_ID for v in values):
+    if any(isinstance(v, int) and not -_MAX_ID <= v < _MAX_ID for v in values):
         raise _bad_cursor()
     return values
 

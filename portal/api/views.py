@@ -121,7 +121,7 @@ def list_events(query: s.EventsQuery):
     if end is not None:
         end += timedelta(days=1)  # "to" is inclusive
     after = keyset_cursor(events.SOONEST, "cursor")  # checked here: the form was, by pydantic
-    page = events.page_between(start, end, after, query.limit)
+    page = events.page_between(start, end, after, size=query.limit, param="cursor")
     taken = events.counts_for(e.id for e in page.items)
     answer = reply(s.Events([_event(e, taken[e.id]) for e in page.items]))
     if page.next is not None:

@@ -160,10 +160,10 @@ def _now_values(metrics: list[str], monthly: dict[str, dict[str, Decimal]],
     for m in metrics:
         months = monthly[LIVE[m]]
         if m == "events_held":
-            out[m] = stats._number(sum((v for month, v in months.items() if month <= last),
+            out[m] = stats.figure(sum((v for month, v in months.items() if month <= last),
                                        Decimal(0)) + ended)
         else:
-            out[m] = stats._number(sum(months.values(), Decimal(0)))
+            out[m] = stats.figure(sum(months.values(), Decimal(0)))
     return out
 
 
@@ -193,7 +193,7 @@ def _districts(ended: dict[str, int]) -> list[tuple[object, dict[str, Decimal]]]
     rows = []
     for d in site().divisions:
         values = {m: totals.get(d.code, {}).get(LIVE[m], Decimal(0)) for m in HEADLINES}
-        values["events_held"] = stats._number(values["events_held"] + ended.get(d.code, 0))
+        values["events_held"] = stats.figure(values["events_held"] + ended.get(d.code, 0))
         rows.append((d, values))
     return rows
 

@@ -230,7 +230,7 @@ def rebuild(each=iter) -> int:
 
 # -- reading -----------------------------------------------------------------------------------
 
-def _number(value) -> Decimal:
+def figure(value) -> Decimal:
     """A stored value as the figure it is: counts without a decimal place (1, not 1.0)."""
     number = Decimal(value or 0)
     return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
@@ -268,7 +268,7 @@ def totals(names: list[str], until: datetime | None = None,
     if until is not None:
         stmt = stmt.where(StatSlice.month <= _month(until))
     found = dict(db.session.execute(stmt.group_by(StatSlice.metric)).all())
-    return {n: _number(found.get(n)) for n in names}
+    return {n: figure(found.get(n)) for n in names}
 
 
 def per_district(names: list[str], upto: dict[str, datetime] | None = None
@@ -282,13 +282,8 @@ def per_district(names: list[str], upto: dict[str, datetime] | None = None
         .group_by(StatSlice.district, StatSlice.metric))
     out: dict[str, dict[str, Decimal]] = {}
     for district, metric, value in rows:
-        out.setdefault(district, {})[metric] = _number(value)
+        out.setdefault(district, {})[metric] = figure(value)
     return out
-
-
-def per_district_until(names: list[str], until: datetime) -> dict[str, dict[str, Decimal]]:
-    """Like ``per_district``, for the months up to the one ``until`` falls in."""
-    return per_district(names, {n: until for n in names})
 
 
 def by_month(names: list[str]) -> dict[str, dict[str, Decimal]]:
@@ -302,7 +297,7 @@ def by_month(names: list[str]) -> dict[str, dict[str, Decimal]]:
         .where(sa.or_(*conditions)).group_by(StatSlice.metric, StatSlice.month))
     out: dict[str, dict[str, Decimal]] = {n: {} for n in names}
     for metric, month, value in rows:
-        out[metric][month] = _number(value)
+        out[metric][month] = figure(value)
     return out
 
 

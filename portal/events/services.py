@@ -502,25 +502,18 @@ def published_between(start: datetime | None, end: datetime | None, district: st
     return list(db.session.scalars(stmt))
 
 
-def upcoming(now: datetime, after: tuple | None, district: str | None = None,
-             observance: str | None = None, size: int = PAGE_SIZE,
-             end: datetime | None = None) -> Page:
-    """A page of the public events not over yet (or overlapping ``now``…``end``), soonest
-    first by (start, id) after the cursor."""
-    stmt = _public(sa.select(Event).options(*LISTED), now, end, district, observance)
-    return keyset(stmt, SOONEST, after, size)
-
-
 def page_between(start: datetime | None, end: datetime | None, after: tuple | None,
-                 size: int = PAGE_SIZE) -> Page:
-    """A page of the published events in a time range (either end open), soonest first."""
-    return keyset(_public(sa.select(Event).options(*LISTED), start, end, None, None),
-                  SOONEST, after, size, param="cursor")
+                 district: str | None = None, observance: str | None = None,
+                 size: int = PAGE_SIZE, param: str = "after") -> Page:
+    """A page of the published events in a time range (either end open; from now: the list
+    of what is to come), soonest first by (start, id) after the cursor."""
+    stmt = _public(sa.select(Event).options(*LISTED), start, end, district, observance)
+    return keyset(stmt, SOONEST, after, size, param=param)
 
 
 def _mine(user: User):
     """The person's sign-ups with their events (loaded in the same statement, as listed)."""
-    listed = sa.orm.contains_eager(Signup.event).options(*(sa.orm.defer(c) for c in _LONG))
+    listed = sa.orm.contains_eager(Signup.event).options(*LISTED)
     return (sa.select(Signup).join(Signup.event).options(listed)
             .where(Signup.user_id == user.id))
 

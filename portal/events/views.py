@@ -49,8 +49,8 @@ def _filters():
 @bp.route("/events")
 def upcoming():
     district, observance = _filters()
-    page = services.upcoming(datetime.now(zone()), keyset_cursor(services.SOONEST), district,
-                             observance)
+    page = services.page_between(datetime.now(zone()), None, keyset_cursor(services.SOONEST),
+                                 district, observance)
     return render_template("events/upcoming.html", page=page, district=district,
                            observance=observance, observances=learn.observances())
 

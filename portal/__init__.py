@@ -17,12 +17,15 @@ from portal.core.views import init_app as init_core
 from portal.dashboard.views import init_app as init_dashboard
 from portal.db import configure_sqlite
 from portal.db import init_app as init_db
+from portal.editorial.views import init_app as init_editorial
 from portal.events.views import init_app as init_events
 from portal.extensions import csrf, login_manager, migrate
 from portal.extensions import db as database  # not `db`: that is the name of portal.db
 from portal.households.views import init_app as init_households
+from portal.inbox.views import init_app as init_inbox
 from portal.jobs.views import init_app as init_jobs
 from portal.learn.views import init_app as init_learn
+from portal.media.views import init_app as init_media
 from portal.schools.views import init_app as init_schools
 from portal.search.views import init_app as init_search
 from portal.site import load_site
@@ -81,12 +84,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     pagecache.init_app(app)  # stored pages answered in front of Flask (inside ProxyFix)
     init_accounts(app)  # registers load_principal: must come before access checks
     init_jobs(app)
+    init_media(app)
     init_search(app)
     init_learn(app)
+    init_editorial(app)
     init_events(app)
     init_households(app)
     init_schools(app)
     init_dashboard(app)
+    init_inbox(app)  # after the features: they register their inbox sources
     api.init_app(app)
     security.init_app(app)
     limits.init_app(app)  # last: it wraps the limited views (portal/limits.py)

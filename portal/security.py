@@ -148,6 +148,10 @@ ACCESS: dict[str, Rule] = {
     "dashboard.enter_figure": STAFF,
     "dashboard.open_data": PUBLIC,
     "dashboard.dataset": PUBLIC,
+    # -- issue 14: media library (media helper adds its endpoints here)
+    # -- issue 14: editorial back office (editorial helper)
+    # -- issue 14: people (people helper)
+    # -- issue 14: inbox, notifications, audit (inbox helper)
     # api
     "api.me": SIGNED_IN,
     "api.search_api": PUBLIC,
@@ -166,6 +170,9 @@ ACCESS: dict[str, Rule] = {
     "api.get_activity": PUBLIC,
     "api.approve_activity": STAFF,
     "api.reject_activity": STAFF,
+    # -- issue 14 api: articles (editorial helper)
+    # -- issue 14 api: users (people helper)
+    # -- issue 14 api: inbox and notifications (inbox helper)
     "api.openapi": PUBLIC,
     "api.docs": PUBLIC,
 }

@@ -56,15 +56,12 @@ from portal.schools.models import (
     School,
     SchoolEditor,
 )
+from tests.budget import FEATURES, Route
 from tests.conftest import _app_factory, csrf_token, make_user, run_jobs, sign_in
 
 FEW, MANY = 3, 30
 
-# Budgets, in statements per request.
-PUBLIC = 10  # pages and files anyone can open
-SIGNED_IN = 15  # pages of a signed-in person (the session and user lookups included)
-API = 10  # API routes (the token lookup included)
-WRITE = 25  # a form post or API write: the unit of work, its jobs, summary marks, cache counters
+from tests.budget import API, PUBLIC, SIGNED_IN, WRITE  # noqa: E402,F401
 
 PLEDGES = ("sort-kitchen-waste", "reusable-shopping-bag", "standby-power-off")
 
@@ -210,6 +207,8 @@ def _seed(app, n: int) -> dict:
                                      expires_at=later))
         db.session.add(EmailVerification(user_id=unverified, token_hash=token_hash(verify),
                                          expires_at=later))
+        for feature in FEATURES:  # the features' own rows (tests/budget/<feature>.py)
+            feature.seed(n, ids, people, others)
         tokens = {}
         for name in ("citizen", "editor", "organizer", "admin"):
             raw = f"gj_budget_{name}"
@@ -266,29 +265,6 @@ def worlds(tmp_path_factory, library_template):
 
 
 # -- the routes ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Route:
-    url: object  # a function of the seeded ids, or a fixed address
-    who: str = "anonymous"  # anonymous, citizen, editor, organizer, admin
-    status: int = 200
-    method: str = "GET"
-    budget: int | None = None  # default: by who, the method and whether it is under /api/
-    json: object = None  # the body of an API write
-    form: dict | None = None  # the fields of a form post (its CSRF token is added)
-
-    def address(self, ids: dict) -> str:
-        return self.url(ids) if callable(self.url) else self.url
-
-    def limit(self, path: str) -> int:
-        if self.budget is not None:
-            return self.budget
-        if self.method != "GET":
-            return WRITE
-        if path.startswith("/api/"):
-            return API
-        return PUBLIC if self.who == "anonymous" else SIGNED_IN
 
 
 # endpoint (and method) → how to ask for it.
@@ -569,6 +545,8 @@ SHOWN = {
     "households.manage_list": "/manage/households/", "jobs.dead_jobs": "down",
     "dashboard.staff": "统计局", "dashboard.staff_csv": "school-", "accounts.my_data": "河道清洁",
 }
+for _feature in FEATURES:
+    SHOWN.update(_feature.SHOWN)
 
 
 @pytest.mark.parametrize("key", list(SHOWN))

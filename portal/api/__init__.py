@@ -1,7 +1,8 @@
 """JSON API under /api/v1: bearer tokens only, no cookies, no CSRF, JSON errors.  Routes are
 declared in ``views`` with ``declare.operation``; their shapes are the models in ``schemas``."""
 
-from portal.api import declare, views  # noqa: F401  (views declares the routes on declare.bp)
+# views, articles, people and inbox declare their routes on declare.bp when imported
+from portal.api import articles, declare, inbox, people, views  # noqa: F401
 from portal.extensions import csrf
 from portal.strictjson import StrictJSONProvider
 

@@ -1,0 +1,22 @@
+"""editorial: entries and their revisions; articles are the published versions
+
+Revision ID: c1a5e7d20f18
+Revises: c1a5e7d20f17
+Create Date: 2026-12-01 22:40:00
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+
+revision = 'c1a5e7d20f18'
+down_revision = 'c1a5e7d20f17'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass

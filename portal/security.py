@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, g, redirect, request, url_for
 
 CITIZEN, SCHOOL, ORGANIZER, ADMIN = "citizen", "school", "organizer", "admin"
-ROLES = (CITIZEN, SCHOOL, ORGANIZER, ADMIN)
+EDITOR = "editor"  # city staff who write content and submit it; organizers and admins publish
+ROLES = (CITIZEN, SCHOOL, EDITOR, ORGANIZER, ADMIN)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ STAFF = roles(ORGANIZER, ADMIN)
 # Event organizers: city staff, and verified schools' editors for their own events (the views
 # check ownership with events.services.can_manage).
 EVENT_ORGANIZERS = roles(SCHOOL, ORGANIZER, ADMIN)
+# The editorial back office: editors write and submit, organizers and admins also publish
+# (the services decide who may publish).
+WRITERS = roles(EDITOR, ORGANIZER, ADMIN)
 
 # endpoint → rule.  In the API blueprint "signed in" means a valid bearer token.
 ACCESS: dict[str, Rule] = {

@@ -14,9 +14,21 @@ branch_labels = None
 depends_on = None
 
 
+OLD_ROLES = "role IN ('citizen', 'school', 'organizer', 'admin')"
+NEW_ROLES = "role IN ('citizen', 'school', 'editor', 'organizer', 'admin')"
+
+
 def upgrade():
-    pass
+    # the content editor's role (issue 14)
+    with op.batch_alter_table('users') as batch:
+        batch.drop_constraint(op.f('ck_users_role_known'), type_='check')
+        batch.create_check_constraint(op.f('ck_users_role_known'), sa.text(NEW_ROLES))
+    # (the people helper adds the rest of this migration below)
 
 
 def downgrade():
-    pass
+    # (the people helper's downgrade steps come first)
+    op.execute("UPDATE users SET role = 'citizen' WHERE role = 'editor'")
+    with op.batch_alter_table('users') as batch:
+        batch.drop_constraint(op.f('ck_users_role_known'), type_='check')
+        batch.create_check_constraint(op.f('ck_users_role_known'), sa.text(OLD_ROLES))

@@ -324,6 +324,7 @@ def reset_password(token: str):
 
 
 ROLE_LABELS = {"citizen": _l("Citizen"), "school": _l("School editor"),
+               "editor": _l("Content editor (city staff)"),
                "organizer": _l("Organizer (city staff)"), "admin": _l("Administrator")}
 
 # Labels for the keys of ``services.export_data`` (every feature's share: sections and

@@ -1,4 +1,4 @@
-"""notifications and one audit log for every staff action (moderation_log becomes audit_log)
+"""notifications on the site and by mail, and each person's choice of mail per kind
 
 Revision ID: c1a5e7d20f17
 Revises: c1a5e7d20f16

@@ -155,7 +155,8 @@ ACCESS: dict[str, Rule] = {
     # -- issue 14: media library (media helper adds its endpoints here)
     # -- issue 14: editorial back office (editorial helper)
     # -- issue 14: people (people helper)
-    # -- issue 14: inbox, notifications, audit (inbox helper)
+    # -- issue 14: inbox and notifications (inbox helper)
+    # -- issue 14: audit log (audit helper)
     # api
     "api.me": SIGNED_IN,
     "api.search_api": PUBLIC,

@@ -39,6 +39,6 @@ class Route:
 
 
 # After Route: each feature's module imports it.
-from tests.budget import editorial, inbox, media, people  # noqa: E402
+from tests.budget import audit, editorial, inbox, media, people  # noqa: E402
 
-FEATURES = (media, people, inbox, editorial)
+FEATURES = (media, people, inbox, editorial, audit)

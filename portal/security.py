@@ -153,6 +153,11 @@ ACCESS: dict[str, Rule] = {
     "dashboard.open_data": PUBLIC,
     "dashboard.dataset": PUBLIC,
     # -- issue 14: media library (media helper adds its endpoints here)
+    "media.file": PUBLIC,  # one size of a library picture (strict name, else 404)
+    "media.library": WRITERS,
+    "media.new": WRITERS,
+    "media.edit": WRITERS,
+    "media.delete": WRITERS,
     # -- issue 14: editorial back office (editorial helper)
     # -- issue 14: people (people helper)
     # -- issue 14: inbox and notifications (inbox helper)

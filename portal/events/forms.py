@@ -13,6 +13,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Sto
 from portal.events.services import EventInput
 from portal.i18n import _l, current_locale
 from portal.markup import TEXT_MAX, TITLE_MAX
+from portal.media.forms import CoverField
 from portal.site import site, zone
 
 WHEN = "%Y-%m-%dT%H:%M"
@@ -53,6 +54,7 @@ class EventForm(FlaskForm):
     observance_slug = SelectField(_l("Observance day"), validators=[Optional()])
     min_age = IntegerField(_l("Minimum age"), validators=[Optional()])
     notes = TextAreaField(_l("Notes for volunteers"), validators=[Length(max=2000)])
+    cover = CoverField(_l("Cover picture"))  # removed (del form.cover) without the library
     submit = SubmitField(_l("Save"))
 
     def __init__(self, *args, observances=(), **kwargs):
@@ -77,7 +79,8 @@ class EventForm(FlaskForm):
             signup_deadline=aware(self.signup_deadline.data), place=self.place.data or "",
             district=self.district.data or "", capacity=self.capacity.data,
             observance_slug=self.observance_slug.data or None, min_age=self.min_age.data,
-            notes=self.notes.data or "")
+            notes=self.notes.data or "",
+            cover_id=self.cover.data if "cover" in self else None, set_cover="cover" in self)
 
     def fill_from(self, event) -> None:
         tz = zone()
@@ -85,6 +88,8 @@ class EventForm(FlaskForm):
                      "district", "capacity", "min_age", "notes"):
             getattr(self, name).data = getattr(event, name)
         self.observance_slug.data = event.observance_slug or ""
+        if "cover" in self:
+            self.cover.data = event.cover_id
         self.starts_at.data = event.starts_at.astimezone(tz).replace(tzinfo=None)
         self.ends_at.data = event.ends_at.astimezone(tz).replace(tzinfo=None)
         self.signup_deadline.data = event.signup_deadline.astimezone(tz).replace(tzinfo=None)

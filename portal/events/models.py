@@ -11,6 +11,7 @@ from portal import markup
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 from portal.i18n import Localized, pick
+from portal.media.models import Media
 
 DRAFT, PUBLISHED, CANCELLED = "draft", "published", "cancelled"
 CONFIRMED, WAITLISTED, WITHDRAWN = "confirmed", "waitlisted", "cancelled"
@@ -45,6 +46,9 @@ class Event(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # iCalendar SEQUENCE: raised by every change that calendars must pick up (RFC 5545).
     sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The cover picture from the media library (issue 14), if any.
+    cover_id: Mapped[int | None] = mapped_column(sa.ForeignKey("media.id", ondelete="SET NULL"))
+    cover: Mapped[Media | None] = relationship(Media, lazy="select")
 
     signups: Mapped[list[Signup]] = relationship(back_populates="event",
                                                  cascade="all, delete-orphan",

@@ -63,6 +63,10 @@ class EventInput:
     min_age: int | None = None
     notes: str = ""
     errors: dict[str, str] = field(default_factory=dict)
+    # The cover picture (a media id or None), applied only when ``set_cover`` (the form had
+    # the field: people without the media library keep the event's cover as it is).
+    cover_id: int | None = None
+    set_cover: bool = False
 
 
 def _within_ten_years(when: datetime, now: datetime) -> bool:
@@ -132,6 +136,8 @@ def _apply(event: Event, data: EventInput, html: dict[str, str]) -> None:
     event.place, event.district = data.place.strip(), resolve_division(data.district)
     event.capacity, event.observance_slug = data.capacity, data.observance_slug or None
     event.min_age, event.notes = data.min_age, data.notes.strip()
+    if data.set_cover:
+        event.cover_id = data.cover_id
     event.updated_at = utcnow()
 
 

@@ -11,6 +11,7 @@ from portal.i18n import _, current_locale, format_date, format_time
 from portal.learn import services as learn
 from portal.paging import keyset_cursor
 from portal.rules import RuleError
+from portal.security import can
 from portal.site import site, zone
 
 bp = Blueprint("events", __name__, template_folder="templates")
@@ -210,9 +211,16 @@ def service_record():
 
 # -- staff ----------------------------------------------------------------------------------
 
+def _event_form() -> EventForm:
+    form = EventForm(observances=learn.observances())
+    if not can("media.library"):  # e.g. school editors: no cover picker (issue 14)
+        del form.cover
+    return form
+
+
 @bp.route("/events/new", methods=["GET", "POST"])
 def create():
-    form = EventForm(observances=learn.observances())
+    form = _event_form()
     if form.validate_on_submit():
         try:
             event = services.create_event(g.principal, form.to_input(),
@@ -229,7 +237,7 @@ def create():
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 def edit(event_id: int):
     event = _event_or_404(event_id, public=False)
-    form = EventForm(observances=learn.observances())
+    form = _event_form()
     if request.method == "GET":
         form.fill_from(event)
     elif form.validate_on_submit():

@@ -160,6 +160,12 @@ ACCESS: dict[str, Rule] = {
     "media.delete": WRITERS,
     # -- issue 14: editorial back office (editorial helper)
     # -- issue 14: people (people helper)
+    "accounts.people": roles(ADMIN),
+    "accounts.person": roles(ADMIN),
+    "accounts.person_role": roles(ADMIN),
+    "accounts.person_suspend": roles(ADMIN),
+    "accounts.person_restore": roles(ADMIN),
+    "accounts.person_reset": roles(ADMIN),
     # -- issue 14: inbox and notifications (inbox helper)
     # -- issue 14: audit log (audit helper)
     # api
@@ -182,6 +188,8 @@ ACCESS: dict[str, Rule] = {
     "api.reject_activity": STAFF,
     # -- issue 14 api: articles (editorial helper)
     # -- issue 14 api: users (people helper)
+    "api.list_users": roles(ADMIN),
+    "api.update_user": roles(ADMIN),
     # -- issue 14 api: inbox and notifications (inbox helper)
     "api.openapi": PUBLIC,
     "api.docs": PUBLIC,

@@ -43,7 +43,10 @@ def create(email, role, display_name, password_stdin):
 def set_role(email, role):
     """Give an account another role."""
     user = _user_or_fail(email)
-    services.set_role(user, role)
+    try:
+        services.change_role(None, user, role)  # None: the command line (in the audit log)
+    except RuleError as err:  # e.g. the last administrator
+        raise click.ClickException(err.message) from None
     click.echo(f"{user.email} is now {role}")
 
 

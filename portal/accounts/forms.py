@@ -1,5 +1,14 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -9,7 +18,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.accounts.services import password_problem
+from portal.accounts.services import REASON_MAX, ROLE_LABELS, password_problem
 from portal.i18n import _l
 
 
@@ -96,3 +105,32 @@ class ConfirmPasswordForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[
         InputRequired(message=_l("Please enter your password."))])
     submit = SubmitField(_l("Delete my account and data"))
+
+
+# -- people (administrators) -------------------------------------------------------------------
+
+REASON_LENGTH = Length(max=REASON_MAX, message=_l("Use at most %(max)d characters."))
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()), validators=[
+        DataRequired(message=_l("Please choose a role."))])
+    reason = StringField(_l("Reason (optional)"), filters=[_strip], validators=[
+        Optional(), REASON_LENGTH], description=_l("Recorded in the audit log."))
+    submit = SubmitField(_l("Change role"))
+
+
+class SuspendForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for the suspension"), filters=[_strip], validators=[
+        DataRequired(message=_l("Please give a reason. It is recorded in the audit log.")),
+        REASON_LENGTH],
+        description=_l("Recorded in the audit log. The person is signed out everywhere and "
+                       "cannot sign in or use API tokens until the account is restored."))
+    confirm = HiddenField()
+    submit = SubmitField(_l("Suspend…"))
+
+
+class RestoreForm(FlaskForm):
+    reason = StringField(_l("Reason (optional)"), filters=[_strip], validators=[
+        Optional(), REASON_LENGTH], description=_l("Recorded in the audit log."))
+    submit = SubmitField(_l("Restore the account"))

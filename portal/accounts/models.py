@@ -26,6 +26,14 @@ class User(db.Model):
     # reset or an editor invitation opened from it); None until then.  Unverified accounts
     # cannot report posts, sign up for events or publish (``services.require_verified``).
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Written by each sign-in (``services.start_session``), shown to administrators.
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An administrator's suspension (``services.suspend``): no sign-in, no API token, every
+    # session ended; ``services.restore`` clears the three.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_reason: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    suspended_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     sessions: Mapped[list[LoginSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True)
@@ -60,6 +68,10 @@ class User(db.Model):
     @property
     def email_verified(self) -> bool:
         return self.email_verified_at is not None
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_at is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

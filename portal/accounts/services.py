@@ -1,5 +1,6 @@
 """Account rules: registration and e-mail verification, sign-in and lockout, sessions,
-passwords, tokens, my data.
+passwords, tokens, my data, and people (administrators find accounts, change roles, suspend
+and restore them, send password resets).
 
 Tested without HTTP.  Views call these and turn ``RuleError`` into messages.
 """
@@ -24,7 +25,7 @@ from flask import current_app, has_request_context, request
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
-from portal import jobs, links, mail
+from portal import audit, jobs, links, mail
 from portal.accounts.models import (
     ApiToken,
     EmailVerification,
@@ -37,8 +38,9 @@ from portal.db import bookkeeping, end_read, utcnow, writing
 from portal.extensions import db
 from portal.i18n import _, _l
 from portal.jobs.models import DONE, RUNNING, Job
+from portal.paging import PAGE_SIZE, Page, keyset
 from portal.rules import RuleError
-from portal.security import CITIZEN, ROLES
+from portal.security import ADMIN, CITIZEN, ROLES
 from portal.site import site
 
 RESET_MAIL_JOB = "accounts.reset_mail"
@@ -304,13 +306,6 @@ def verify_email(raw: str, password: str | None, signed_in: User | None = None) 
     return user
 
 
-def set_role(user: User, role: str) -> None:
-    if role not in ROLES:
-        raise _refused("unknown_role", _("Unknown role."))
-    with writing():
-        user.role = role
-
-
 def set_locale(user: User, locale: str) -> None:
     if user.locale != locale:
         with writing():
@@ -418,6 +413,10 @@ def authenticate(email: str, password: str) -> User:
         record_failure(pair, now)
         record_failure(account, now, current_app.config["LOGIN_ACCOUNT_MAX_FAILURES"])
         raise RuleError("invalid", _("The e-mail address or password is not correct."), 401)
+    if user.suspended_at is not None:  # told only to someone who knows the password
+        raise RuleError("suspended", _(
+            "This account is suspended, so it cannot sign in. If you think this is a mistake, "
+            "please contact the city's environment bureau."), 403)
     with writing():
         if new_hash:
             user.password_hash = new_hash
@@ -447,6 +446,8 @@ def start_session(user: User, remember: bool) -> str:
         db.session.add(LoginSession(user_id=user.id, token_hash=token_hash(raw),
                                     remember=remember, created_at=now,
                                     expires_at=now + lifetime))
+        db.session.execute(sa.update(User).where(User.id == user.id)
+                           .values(last_sign_in_at=now))
     user.session_token = raw
     return raw
 
@@ -456,7 +457,7 @@ def user_for_session(raw: str) -> User | None:
     row = db.session.scalar(sa.select(LoginSession).options(
         sa.orm.joinedload(LoginSession.user, innerjoin=True)).where(
         LoginSession.token_hash == token_hash(raw or "")))
-    if row is None or row.expires_at <= utcnow():
+    if row is None or row.expires_at <= utcnow() or row.user.suspended_at is not None:
         return None
     user = row.user
     user.session_token = raw
@@ -618,7 +619,7 @@ def user_for_api_token(raw: str) -> User | None:
         return None
     token = db.session.scalar(sa.select(ApiToken).options(joinedload(ApiToken.user))
                               .where(ApiToken.token_hash == token_hash(raw)))
-    if token is None:
+    if token is None or token.user.suspended_at is not None:  # refused while suspended
         return None
     now = utcnow()
     user = token.user  # loaded with the token: one query
@@ -666,6 +667,9 @@ def _export_account(user: User) -> dict:
         "locale": user.locale,
         "created_at": user.created_at,
         "email_verified_at": user.email_verified_at,
+        "last_sign_in_at": user.last_sign_in_at,
+        **({"suspension": {"suspended_at": user.suspended_at, "reason": user.suspended_reason}}
+           if user.suspended_at is not None else {}),
         "privacy_consent": {"notice_version": user.privacy_version,
                             "given_at": user.privacy_consented_at},
         "sign_in_sessions": [{"created_at": s.created_at, "expires_at": s.expires_at,
@@ -727,3 +731,182 @@ def delete_account(user: User, password: str) -> None:
             part.erase(user)
         db.session.delete(user)
         uow.after_commit(lambda: mail.erase_outbox_for(email))
+
+
+# -- people: administrators manage accounts ------------------------------------------------------
+
+ROLE_LABELS = {"citizen": _l("Citizen"), "school": _l("School editor"),
+               "editor": _l("Content editor (city staff)"),
+               "organizer": _l("Organizer (city staff)"), "admin": _l("Administrator")}
+
+ROLE_CHANGED, SUSPENDED, RESTORED, RESET_SENT = (
+    "people.role", "people.suspend", "people.restore", "people.reset")
+audit.describe(ROLE_CHANGED, _l("{actor} changed {label}'s role from {old_role} to {new_role}"),
+               _l("Role changed"))
+audit.describe(SUSPENDED, _l("{actor} suspended {label}'s account"), _l("Account suspended"))
+audit.describe(RESTORED, _l("{actor} restored {label}'s account"), _l("Account restored"))
+audit.describe(RESET_SENT, _l("{actor} sent {label} a password reset link"),
+               _l("Password reset link sent"))
+audit.kind_word("user", _l("account"))
+audit.value_words("old_role", ROLE_LABELS)
+audit.value_words("new_role", ROLE_LABELS)
+
+#: The longest search text and reason people may type.
+QUERY_MAX, REASON_MAX = 100, 500
+#: Newest accounts first (no search), or by display name and id (a search).
+NEWEST_PEOPLE = (User.id,)
+PEOPLE_BY_NAME = (User.display_name, User.id)
+#: The columns the lists show (never the password's hash).
+LISTED = (User.id, User.email, User.display_name, User.role, User.email_verified_at,
+          User.last_sign_in_at, User.suspended_at, User.created_at)
+
+
+def people_order(q: str) -> tuple:
+    """The columns a list of people is ordered (and its cursor made) by."""
+    return PEOPLE_BY_NAME if (q or "").strip() else NEWEST_PEOPLE
+
+
+def find_people(q: str, after: tuple | None, size: int = PAGE_SIZE,
+                param: str = "after") -> Page:
+    """Accounts whose e-mail address starts with ``q`` (case-insensitive: an exact address
+    included) or whose display name contains it, by name; with no ``q`` the newest
+    accounts.  One page (``paging.keyset``) after the cursor ``after`` (from
+    ``paging.keyset_cursor(people_order(q))``)."""
+    q = " ".join((q or "").split())[:QUERY_MAX]
+    stmt = sa.select(User).options(sa.orm.load_only(*LISTED))
+    if not q:
+        return keyset(stmt, NEWEST_PEOPLE, after, size=size, descending=True, param=param)
+    lowered = q.lower()
+    stmt = stmt.where(sa.or_(User.email.startswith(lowered, autoescape=True),
+                             sa.func.lower(User.display_name).contains(lowered,
+                                                                       autoescape=True)))
+    return keyset(stmt, PEOPLE_BY_NAME, after, size=size, param=param)
+
+
+def _must_be_admin(actor: User | None) -> None:
+    """``actor`` None is the command line (someone with a shell on the server)."""
+    if actor is not None and actor.role != ADMIN:
+        raise RuleError("forbidden", _("Only administrators can manage people."), 403)
+
+
+def _other_active_admins(user: User) -> int:
+    """Administrators who are not ``user`` and not suspended; their rows are locked (on
+    PostgreSQL) so that two administrators cannot take each other's role at once."""
+    ids = db.session.scalars(sa.select(User.id).where(
+        User.role == ADMIN, User.suspended_at.is_(None), User.id != user.id)
+        .with_for_update()).all()
+    return len(ids)
+
+
+def _last_admin() -> RuleError:
+    return RuleError("last_admin", _(
+        "This is the only administrator left. Make someone else an administrator first."), 409)
+
+
+def _reason(reason: str | None, required: bool) -> str:
+    reason = " ".join((reason or "").split())
+    if required and not reason:
+        message = _("Please give a reason. It is recorded in the audit log.")
+        raise RuleError("reason_required", message, 422, {"reason": message})
+    if len(reason) > REASON_MAX:
+        message = _("Use at most %(n)d characters.", n=REASON_MAX)
+        raise RuleError("invalid", message, 422, {"reason": message})
+    return reason
+
+
+def _label(user: User) -> str:
+    return user.display_name or user.email
+
+
+def change_role(actor: User | None, user: User, role: str, reason: str = "") -> User:
+    """Give ``user`` another role (administrators only; ``actor`` None: the command line).
+    The last administrator keeps the role, and administrators cannot take it from
+    themselves (someone else must).  Recorded in the audit log."""
+    _must_be_admin(actor)
+    if role not in ROLES:
+        message = _("Unknown role.")
+        raise RuleError("unknown_role", message, 422, {"role": message})
+    reason = _reason(reason, required=False)
+    user_id = user.id
+    with writing():
+        user = db.session.get(User, user_id)
+        old = user.role
+        if old == role:
+            return user
+        if old == ADMIN:
+            if actor is not None and actor.id == user.id:
+                raise RuleError("own_role", _(
+                    "You cannot take away your own administrator role. Ask another "
+                    "administrator to do it."), 409)
+            if _other_active_admins(user) == 0:
+                raise _last_admin()
+        user.role = role
+        audit.record(actor, ROLE_CHANGED, f"user:{user.id}", _label(user), reason,
+                     old_role=old, new_role=role)
+    return user
+
+
+def suspend(actor: User | None, user: User, reason: str) -> User:
+    """Suspend an account (a reason is required): it is signed out everywhere at once (every
+    sign-in session goes, remember-me included), cannot sign in and its API tokens are
+    refused until it is restored.  Nobody can suspend themselves or the last administrator."""
+    _must_be_admin(actor)
+    reason = _reason(reason, required=True)
+    user_id = user.id
+    with writing():
+        user = db.session.get(User, user_id)
+        if actor is not None and actor.id == user.id:
+            raise RuleError("own_account", _("You cannot suspend your own account."), 409)
+        if user.suspended_at is not None:
+            raise RuleError("already_suspended", _("This account is already suspended."), 409)
+        if user.role == ADMIN and _other_active_admins(user) == 0:
+            raise _last_admin()
+        user.suspended_at = utcnow()
+        user.suspended_reason = reason
+        user.suspended_by_id = actor.id if actor is not None else None
+        db.session.execute(sa.delete(LoginSession).where(LoginSession.user_id == user.id))
+        audit.record(actor, SUSPENDED, f"user:{user.id}", _label(user), reason)
+    return user
+
+
+def restore(actor: User | None, user: User, reason: str = "") -> User:
+    """Lift a suspension: the person can sign in again (their API tokens work again)."""
+    _must_be_admin(actor)
+    reason = _reason(reason, required=False)
+    user_id = user.id
+    with writing():
+        user = db.session.get(User, user_id)
+        if user.suspended_at is None:
+            raise RuleError("not_suspended", _("This account is not suspended."), 409)
+        user.suspended_at, user.suspended_reason, user.suspended_by_id = None, "", None
+        audit.record(actor, RESTORED, f"user:{user.id}", _label(user), reason)
+    return user
+
+
+def send_password_reset(actor: User | None, user: User) -> None:
+    """Mail the person a password reset link, the way "forgot password" does (one job that
+    makes the link and mails it): the administrator never sees the link or its token."""
+    _must_be_admin(actor)
+    user_id = user.id
+    with writing():
+        user = db.session.get(User, user_id)
+        if user.suspended_at is not None:
+            raise RuleError("suspended", _(
+                "This account is suspended. Restore it before sending a reset link."), 409)
+        jobs.enqueue(RESET_MAIL_JOB, {"email": user.email})
+        audit.record(actor, RESET_SENT, f"user:{user.id}", _label(user))
+
+
+def update_person(actor: User | None, user: User, role: str | None = None,
+                  suspended: bool | None = None, reason: str = "") -> User:
+    """The API's change of an account, in one unit of work: its role, then its suspension
+    (``suspended`` True needs a reason; False restores).  What is already so is left alone."""
+    _must_be_admin(actor)
+    with writing():
+        if role is not None:
+            user = change_role(actor, user, role, reason)
+        if suspended is True and user.suspended_at is None:
+            user = suspend(actor, user, reason)
+        elif suspended is False and user.suspended_at is not None:
+            user = restore(actor, user, reason)
+    return user

@@ -15,7 +15,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from portal import limits
+from portal import limits, paging
 from portal.accounts import services
 from portal.accounts.cli import users_cli
 from portal.accounts.forms import (
@@ -25,10 +25,14 @@ from portal.accounts.forms import (
     LoginForm,
     RegisterForm,
     ResetPasswordForm,
+    RestoreForm,
+    RoleForm,
+    SuspendForm,
     TokenForm,
     VerifyForm,
 )
-from portal.extensions import login_manager
+from portal.accounts.models import User
+from portal.extensions import db, login_manager
 from portal.i18n import _, _l, current_locale, normalise
 from portal.rules import RuleError
 from portal.security import local_path
@@ -323,9 +327,7 @@ def reset_password(token: str):
     return render_template("accounts/reset.html", form=form), 400 if form.errors else 200
 
 
-ROLE_LABELS = {"citizen": _l("Citizen"), "school": _l("School editor"),
-               "editor": _l("Content editor (city staff)"),
-               "organizer": _l("Organizer (city staff)"), "admin": _l("Administrator")}
+ROLE_LABELS = services.ROLE_LABELS
 
 # Labels for the keys of ``services.export_data`` (every feature's share: sections and
 # fields), so that "My data" shows no raw key; tests/accounts/test_data_labels.py checks that
@@ -339,6 +341,8 @@ DATA_LABELS = {
     "email": _l("E-mail address"), "display_name": _l("Display name"),
     "role": _l("Role"), "locale": _l("Language"), "created_at": _l("Created"),
     "email_verified_at": _l("E-mail address confirmed"),
+    "last_sign_in_at": _l("Last sign-in"), "suspension": _l("Suspension"),
+    "suspended_at": _l("Suspended"),
     "privacy_consent": _l("Consent to the privacy notice"), "notice_version": _l("Notice version"),
     "given_at": _l("Given at"), "sign_in_sessions": _l("Signed-in devices"),
     "expires_at": _l("Expires"), "remember_me": _l("Remember me"), "api_tokens": _l("API tokens"),
@@ -373,6 +377,108 @@ DATA_LABELS = {
     "draft_title": _l("Title of the draft"), "draft_body": _l("Text of the draft"),
     "reports_made": _l("Reports made"), "activity_id": _l("Post number"),
 }
+
+
+# -- people (administrators) -------------------------------------------------------------------
+
+def _person_or_404(user_id: int) -> User:
+    g.personal_data = True
+    return db.get_or_404(User, user_id)
+
+
+def _person_page(user: User, role_form=None, suspend_form=None, restore_form=None,
+                 status: int = 200):
+    return render_template(
+        "accounts/person.html", person=user,
+        role_form=role_form or RoleForm(prefix="role", formdata=None, role=user.role),
+        suspend_form=suspend_form or SuspendForm(prefix="suspend", formdata=None),
+        restore_form=restore_form or RestoreForm(prefix="restore", formdata=None)), status
+
+
+@bp.route("/manage/people")
+def people():
+    """Find accounts by e-mail address or name; without a search, the newest accounts."""
+    g.personal_data = True
+    q = " ".join(request.args.get("q", "").split())[:services.QUERY_MAX]
+    after = paging.keyset_cursor(services.people_order(q))
+    return render_template("accounts/people.html", q=q, page=services.find_people(q, after))
+
+
+@bp.route("/manage/people/<int:user_id>")
+def person(user_id: int):
+    return _person_page(_person_or_404(user_id))
+
+
+@bp.route("/manage/people/<int:user_id>/role", methods=["POST"])
+def person_role(user_id: int):
+    user = _person_or_404(user_id)
+    form = RoleForm(prefix="role")
+    if not form.validate_on_submit():
+        return _person_page(user, role_form=form, status=400)
+    old = user.role
+    try:
+        services.change_role(g.principal, user, form.role.data, form.reason.data)
+    except RuleError as err:
+        form.role.errors = [*form.role.errors, err.message]
+        return _person_page(user, role_form=form, status=err.status)
+    if old != form.role.data:
+        flash(_("%(name)s is now: %(role)s.", name=user.display_name,
+                role=role_label(form.role.data)), "success")
+    return redirect(url_for("accounts.person", user_id=user_id))
+
+
+@bp.route("/manage/people/<int:user_id>/suspend", methods=["POST"])
+def person_suspend(user_id: int):
+    """The reason first, then a page that asks to confirm; only the confirmed form acts."""
+    user = _person_or_404(user_id)
+    form = SuspendForm(prefix="suspend")
+    if not form.validate_on_submit():
+        return _person_page(user, suspend_form=form, status=400)
+    if form.confirm.data != "yes":
+        return render_template("accounts/person_suspend.html", person=user, form=form)
+    try:
+        services.suspend(g.principal, user, form.reason.data)
+    except RuleError as err:
+        form.reason.errors = [*form.reason.errors, err.message]
+        return _person_page(user, suspend_form=form, status=err.status)
+    flash(_("The account of %(name)s is suspended: signed out everywhere, sign-in and API "
+            "tokens refused.", name=user.display_name), "success")
+    return redirect(url_for("accounts.person", user_id=user_id))
+
+
+@bp.route("/manage/people/<int:user_id>/restore", methods=["POST"])
+def person_restore(user_id: int):
+    user = _person_or_404(user_id)
+    form = RestoreForm(prefix="restore")
+    if not form.validate_on_submit():
+        return _person_page(user, restore_form=form, status=400)
+    try:
+        services.restore(g.principal, user, form.reason.data)
+    except RuleError as err:
+        flash(err.message, "error")
+    else:
+        flash(_("The account of %(name)s is restored: they can sign in again.",
+                name=user.display_name), "success")
+    return redirect(url_for("accounts.person", user_id=user_id))
+
+
+@bp.route("/manage/people/<int:user_id>/reset", methods=["POST"])
+def person_reset(user_id: int):
+    """A reset link mailed to the person (the administrator never sees it); capped per
+    address like "forgot password"."""
+    user = _person_or_404(user_id)
+    if not limits.allow("RATELIMIT_RESET_MAIL", user.email):
+        flash(_("Several reset links were sent to this address in a short time. Please try "
+                "again in an hour."), "error")
+        return redirect(url_for("accounts.person", user_id=user_id))
+    try:
+        services.send_password_reset(g.principal, user)
+    except RuleError as err:
+        flash(err.message, "error")
+    else:
+        flash(_("A password reset link is being mailed to %(email)s.", email=user.email),
+              "success")
+    return redirect(url_for("accounts.person", user_id=user_id))
 
 
 @bp.app_template_global()

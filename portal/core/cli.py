@@ -25,8 +25,12 @@ def _sync_or_fail() -> None:
             f"{len(err.problems)} problem(s) in {current_app.config['CONTENT_DIR']}; "
             "nothing was imported") from None
     for name, c in counts.items():
+        conflicts = f", {c['conflicts']} conflict(s)" if c.get("conflicts") else ""
         click.echo(f"{name}: {c.get('new', 0)} new, {c.get('changed', 0)} changed, "
-                   f"{c.get('removed', 0)} removed, {c.get('unchanged', 0)} unchanged")
+                   f"{c.get('removed', 0)} removed, {c.get('unchanged', 0)} unchanged"
+                   f"{conflicts}")
+    for line in content.notes():  # conflicts with staff edits, files removed
+        click.echo(line)
 
 
 @content_cli.command("sync")

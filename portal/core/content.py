@@ -44,6 +44,18 @@ class Loader:
 
 
 _LOADERS: list[Loader] = []
+_NOTES: list[str] = []  # what the last sync reported besides its counts (conflicts, …)
+
+
+def note(message: str) -> None:
+    """A loader's remark for whoever runs the sync (printed by ``flask content sync``): a
+    conflict between a changed file and a staff edit, a removed file left alone."""
+    _NOTES.append(message)
+
+
+def notes() -> list[str]:
+    """The remarks of the last sync in this process."""
+    return list(_NOTES)
 
 
 def register_loader(name: str, load: Callable, apply: Callable) -> None:
@@ -67,6 +79,7 @@ def sync(content_dir: str | None = None) -> dict[str, dict[str, int]]:
         problems.extend(found)
     if problems:
         raise ContentProblems(problems)
+    _NOTES.clear()
     counts: dict[str, dict[str, int]] = {}
     with writing():
         for loader, plan in plans:

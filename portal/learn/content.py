@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated, Literal
 
-from annotated_types import Len
 from pydantic import (
     AfterValidator,
     Field,
@@ -96,14 +95,17 @@ def _known(kind: str, listed_in: str):
 
 
 class ArticleFile(ContentModel):
-    """One language version of an article: its front matter (checked), its text, its hash."""
+    """One language version of an article: its front matter (checked), its text, its hash.
+    ``kind`` says what it is (library article, news, notice, an observance day's campaign
+    page); fixed pages are ``PageFile``s in ``pages/``."""
 
     slug: str
     lang: str
+    kind: Literal["article", "news", "notice", "campaign"] = "article"
     title: Text
     summary: Annotated[str, StringConstraints(strip_whitespace=True)] = ""
     updated: date
-    topics: Annotated[list[Annotated[str, _known("topics", "topics.yaml")]], Len(min_length=1)]
+    topics: list[Annotated[str, _known("topics", "topics.yaml")]] = []
     observances: list[Annotated[str, _known("observances", "observances.yaml")]] = []
     related: list[str] = []
     body: str
@@ -121,12 +123,51 @@ class ArticleFile(ContentModel):
             raise problem("the article has no text")
         return value
 
+    @model_validator(mode="after")
+    def _campaign_names_its_day(self):
+        if self.kind == "article" and not self.topics:
+            raise problem("a library article needs at least one topic in 'topics'")
+        if self.kind == "campaign" and self.slug not in self.observances:
+            raise problem("a campaign page's slug is its observance day: list it in "
+                          "'observances'")
+        return self
+
+
+class PageFile(ContentModel):
+    """One language version of a fixed page (``pages/<slug>.<lang>.md``: privacy, about)."""
+
+    slug: str
+    lang: str
+    kind: Literal["page"] = "page"
+    title: Text
+    summary: Annotated[str, StringConstraints(strip_whitespace=True)] = ""
+    updated: date | None = None
+    version: str | None = None  # the privacy notice's version (site.yaml decides consent)
+    topics: list[str] = []
+    observances: list[str] = []
+    related: list[str] = []
+    body: str
+    content_hash: str
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _as_text(cls, value):
+        return None if value is None else str(value)
+
+    @field_validator("body")
+    @classmethod
+    def _has_text(cls, value: str) -> str:
+        if not value.strip():
+            raise problem("the page has no text")
+        return value
+
 
 @dataclass
 class Plan:
     topics: list[dict] = field(default_factory=list)
     observances: list[dict] = field(default_factory=list)
     articles: list[ArticleFile] = field(default_factory=list)
+    pages: list[PageFile] = field(default_factory=list)
     # (slug, lang) → (HTML, table of contents) of each article's body, rendered while the files
     # are read: before the unit of work that stores them, and never when a page is read
     rendered: dict[tuple[str, str], tuple[str, list[dict]]] = field(default_factory=dict)
@@ -159,14 +200,14 @@ def _entries(model, content_dir: str, rel: str, what: str, problems: list[Proble
             yield i, entry
 
 
-def _load_articles(content_dir: str, known: dict[str, set[str]],
-                   problems: list[Problem]) -> list[ArticleFile]:
-    folder = os.path.join(content_dir, "learn")
+def _load_files(content_dir: str, sub: str, model, known: dict[str, set[str]],
+                problems: list[Problem]) -> list:
+    folder = os.path.join(content_dir, sub)
     if not os.path.isdir(folder):
         return []
     articles = []
     for name in sorted(os.listdir(folder)):
-        rel = f"learn/{name}"
+        rel = f"{sub}/{name}"
         if name.startswith(".") or not name.endswith(".md"):
             continue
         match = FILE_NAME.match(name)
@@ -184,12 +225,18 @@ def _load_articles(content_dir: str, known: dict[str, set[str]],
         if not meta:
             problems.append(Problem(rel, "front matter (--- … ---) is missing"))
             continue
-        article, found = check(ArticleFile, {
+        article, found = check(model, {
             **meta, "slug": slug, "lang": lang, "body": body,
             "content_hash": hashlib.sha256(text.encode()).hexdigest()}, rel, context=known)
         problems.extend(found)
         if article is not None:
             articles.append(article)
+    return articles
+
+
+def _load_articles(content_dir: str, known: dict[str, set[str]],
+                   problems: list[Problem]) -> list[ArticleFile]:
+    articles = _load_files(content_dir, "learn", ArticleFile, known, problems)
     slugs = {a.slug for a in articles}
     for a in articles:
         for r in a.related:
@@ -210,7 +257,13 @@ def load(content_dir: str) -> tuple[Plan, list[Problem]]:
     known = {"topics": {t["slug"] for t in plan.topics},
              "observances": {o["slug"] for o in plan.observances}}
     plan.articles = _load_articles(content_dir, known, problems)
-    for a in plan.articles:  # trusted files: rendered in-process (a few ms each)
+    plan.pages = _load_files(content_dir, "pages", PageFile, known, problems)
+    article_slugs = {a.slug for a in plan.articles}
+    for p in plan.pages:
+        if p.slug in article_slugs:
+            problems.append(Problem(f"pages/{p.slug}.{p.lang}.md",
+                                    f"'{p.slug}' is also an article in learn/"))
+    for a in [*plan.articles, *plan.pages]:  # trusted files: rendered in-process
         html, toc = markup.render_with_toc(a.body)
         plan.rendered[(a.slug, a.lang)] = (str(html), toc)
     return plan, problems

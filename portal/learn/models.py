@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from markupsafe import Markup
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import markup
+from portal.db import UTCDateTime
 from portal.extensions import db
 from portal.i18n import Localized, pick
 
@@ -29,8 +30,15 @@ class Topic(db.Model):
         return pick(self, locale=locale)
 
 
+#: What an article is: library articles (the library lists show only these), news, notices,
+#: fixed pages (privacy, about) and observance days' campaign pages.
+KINDS = ("article", "news", "notice", "page", "campaign")
+
+
 class Article(db.Model):
-    """One language version of a library article, loaded from ``content/learn``."""
+    """One language version of a published article: the projection of an editorial entry's
+    published revision (``portal.editorial``), read by every public page, search and the API.
+    """
 
     __tablename__ = "articles"
 
@@ -50,10 +58,20 @@ class Article(db.Model):
     toc: Mapped[list] = mapped_column(sa.JSON, default=list, server_default=sa.text("'[]'"))
     html_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
+    kind: Mapped[str] = mapped_column(sa.String(16), default="article",
+                                      server_default="article")
+    cover_id: Mapped[int | None] = mapped_column(  # a picture of the media library
+        sa.ForeignKey("media.id", ondelete="SET NULL"))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     topics: Mapped[list[Topic]] = relationship(secondary=article_topics,
                                                order_by=Topic.position)
 
-    __table_args__ = (sa.UniqueConstraint("slug", "lang"),)
+    __table_args__ = (
+        sa.UniqueConstraint("slug", "lang"),
+        sa.CheckConstraint(sa.column("kind").in_(KINDS), name="kind_known"),
+        sa.Index("ix_articles_kind_published", "kind", "published_at", "slug"),
+    )
 
     def body_html(self) -> Markup:
         """The stored HTML of the body; never rendered here."""

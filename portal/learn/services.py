@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 
-from portal import markup, search, stored_html
+from portal import search, stored_html
 from portal.extensions import db
 from portal.i18n import pick_version
 from portal.learn.content import Plan
 from portal.learn.models import Article, Observance, Topic, article_topics
+from portal.media.models import Media
 from portal.paging import Page, keyset
 
 ARTICLE, OBSERVANCE = "article", "observance"
@@ -20,9 +23,12 @@ def _counts() -> dict[str, int]:
     return {"new": 0, "changed": 0, "removed": 0, "unchanged": 0}
 
 
-def apply(plan: Plan) -> dict[str, dict[str, int]]:
-    """Bring the database in line with ``plan`` (no commit: the caller commits once)."""
-    topic_counts, obs_counts, art_counts = _counts(), _counts(), _counts()
+def apply(plan: Plan, articles: Callable[[Plan], dict[str, dict[str, int]]] | None = None
+          ) -> dict[str, dict[str, int]]:
+    """Bring the topics and observance days in line with ``plan`` (no commit: the caller
+    commits once); ``articles(plan)`` (the editorial import, ``portal.editorial``) brings in
+    the articles and pages between the new topics and the removal of the old ones."""
+    topic_counts, obs_counts = _counts(), _counts()
 
     topics = {t.slug: t for t in db.session.scalars(sa.select(Topic))}
     for data in plan.topics:
@@ -56,38 +62,13 @@ def apply(plan: Plan) -> dict[str, dict[str, int]]:
         obs_counts["removed"] += 1
         search.enqueue(OBSERVANCE, row.slug)
 
-    topic_rows = {t.slug: t for t in db.session.scalars(sa.select(Topic))}
-    for row in topics.values():  # topics no file names any more
-        topic_rows.pop(row.slug, None)
-    existing = {(a.slug, a.lang): a for a in db.session.scalars(sa.select(Article))}
-    for data in plan.articles:
-        row = existing.pop((data.slug, data.lang), None)
-        if row is not None and row.content_hash == data.content_hash \
-                and row.html_version == markup.VERSION:
-            art_counts["unchanged"] += 1
-            continue
-        if row is None:
-            row = Article(slug=data.slug, lang=data.lang)
-            db.session.add(row)
-            art_counts["new"] += 1
-        else:
-            art_counts["changed"] += 1
-        row.title, row.summary, row.body = data.title, data.summary, data.body
-        row.updated, row.related, row.observances = data.updated, data.related, data.observances
-        row.content_hash = data.content_hash
-        row.html, row.toc = plan.rendered[(data.slug, data.lang)]
-        row.html_version = markup.VERSION
-        row.topics = [topic_rows[t] for t in data.topics]
-        search.enqueue(ARTICLE, data.slug)
-    for row in existing.values():
-        db.session.delete(row)
-        art_counts["removed"] += 1
-        search.enqueue(ARTICLE, row.slug)
     db.session.flush()
-    for row in topics.values():
+    counts = articles(plan) if articles is not None else {}
+    db.session.flush()
+    for row in topics.values():  # topics no file names any more
         db.session.delete(row)
         topic_counts["removed"] += 1
-    return {"topics": topic_counts, "observances": obs_counts, "articles": art_counts}
+    return {"topics": topic_counts, "observances": obs_counts, **counts}
 
 
 # Articles are rendered again when the renderer changes (also by the next content sync).
@@ -109,16 +90,23 @@ def pick(versions_by_lang: dict[str, Article], locale: str) -> Article | None:
 
 
 # What a list of articles shows (title, summary): the body, its HTML and contents stay behind.
-LISTED = sa.orm.load_only(Article.id, Article.slug, Article.lang, Article.title, Article.summary)
+LISTED = sa.orm.load_only(Article.id, Article.slug, Article.lang, Article.title, Article.summary,
+                          Article.published_at)
 INDEX_PER_TOPIC = 10  # articles the library's front page shows of each topic
 RELATED = 3
 ABOUT_DAY = 20  # articles an observance day's page names at most
 
 
-def articles_by_slug(locale: str, slugs: list[str] | None = None) -> list[Article]:
+LIBRARY_KIND = "article"  # the library's lists show these (not news, notices, pages)
+
+
+def articles_by_slug(locale: str, slugs: list[str] | None = None,
+                     kind: str | None = LIBRARY_KIND) -> list[Article]:
     """One version per article (the reader's language when it exists), in title order, or in
-    the order of ``slugs``; as listed (title and summary only)."""
+    the order of ``slugs``; as listed (title and summary only); of ``kind`` (None: any)."""
     stmt = sa.select(Article).options(LISTED)
+    if kind is not None:
+        stmt = stmt.where(Article.kind == kind)
     if slugs is not None:
         if not slugs:
             return []
@@ -142,7 +130,8 @@ def topic(slug: str) -> Topic | None:
 
 
 def _in_topic(slug: str):
-    return sa.select(Article.slug).where(Article.topics.any(Topic.slug == slug)).distinct()
+    return sa.select(Article.slug).where(Article.topics.any(Topic.slug == slug),
+                                         Article.kind == LIBRARY_KIND).distinct()
 
 
 def sections(locale: str) -> list[tuple[Topic, list[Article], bool]]:
@@ -153,7 +142,8 @@ def sections(locale: str) -> list[tuple[Topic, list[Article], bool]]:
                                      order_by=Article.slug)
     ranked = (sa.select(article_topics.c.topic_slug.label("topic"),
                         article_topics.c.article_id.label("id"), rank.label("rank"))
-              .join(Article, Article.id == article_topics.c.article_id).subquery())
+              .join(Article, Article.id == article_topics.c.article_id)
+              .where(Article.kind == LIBRARY_KIND).subquery())
     rows = db.session.execute(
         sa.select(ranked.c.topic, ranked.c.rank, Article).join(ranked, ranked.c.id == Article.id)
         .where(ranked.c.rank <= INDEX_PER_TOPIC + 1).options(LISTED)
@@ -199,6 +189,28 @@ def related(article: Article, locale: str) -> list[Article]:
     return named + articles_by_slug(locale, list(db.session.scalars(stmt)))
 
 
+# -- news and notices ----------------------------------------------------------------------
+
+LISTED_ORDER = (Article.published_at, Article.slug)
+
+
+def published_page(kind: str, locale: str, after: tuple | None) -> Page:
+    """A page of the published articles of ``kind`` (news, notices), newest first: the page's
+    slugs (one per article, its languages share the publication time), then their versions."""
+    stmt = sa.select(Article.slug).where(Article.kind == kind,
+                                         Article.published_at.is_not(None)).distinct()
+    page = keyset(stmt, LISTED_ORDER, after, descending=True)
+    page.items = articles_by_slug(locale, page.items, kind=kind)
+    return page
+
+
+def cover(article: Article | None) -> Media | None:
+    """The article's cover picture (of the media library), if it has one."""
+    if article is None or article.cover_id is None:
+        return None
+    return db.session.get(Media, article.cover_id)
+
+
 def observances() -> list[Observance]:
     return list(db.session.scalars(sa.select(Observance).order_by(Observance.position)))
 
@@ -219,7 +231,8 @@ def articles_about_observance(slug: str, locale: str) -> tuple[list[Article], bo
     SQLite and PostgreSQL), then checked exactly; only slugs and lists are read."""
     quoted = '"' + slug.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"'
     stmt = (sa.select(Article.slug, Article.observances)
-            .where(sa.cast(Article.observances, sa.Text).like(f"%{quoted}%", escape="\\"))
+            .where(sa.cast(Article.observances, sa.Text).like(f"%{quoted}%", escape="\\"),
+                   Article.kind == LIBRARY_KIND)
             .order_by(Article.slug).limit(2 * (ABOUT_DAY + 1)))  # two languages a slug
     slugs: list[str] = []
     for found, days in db.session.execute(stmt):

@@ -1,10 +1,9 @@
 from datetime import date
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, redirect, render_template, url_for
 
-from portal.core.content import register_loader
 from portal.i18n import _l, current_locale, format_skeleton
-from portal.learn import content, search, services
+from portal.learn import search, services
 from portal.learn.observances import today, upcoming
 from portal.paging import keyset_cursor
 
@@ -12,7 +11,7 @@ bp = Blueprint("learn", __name__, template_folder="templates")
 
 
 def init_app(app) -> None:
-    register_loader("learn", content.load, services.apply)
+    # The library's content loader is registered by portal.editorial (articles are entries).
     search.register()
     app.register_blueprint(bp)
 
@@ -22,19 +21,41 @@ def index():
     return render_template("learn/index.html", sections=services.sections(current_locale()))
 
 
+#: Where articles that are not library articles live (``/learn/<slug>`` sends them there).
+ELSEWHERE = {"page": "core.page", "campaign": "learn.observance"}
+
+
 @bp.route("/learn/<slug>")
 def article(slug: str):
+    """Library articles, news and notices (all at ``/learn/<slug>``)."""
     versions = services.versions(slug)
     if not versions:
         abort(404)
     locale = current_locale()
     shown = services.pick(versions, locale)
-    return render_template(  # the body's HTML and contents were stored when the file was loaded
+    if shown.kind in ELSEWHERE:
+        return redirect(url_for(ELSEWHERE[shown.kind], slug=slug), 301)
+    return render_template(  # the body's HTML and contents were stored when it was saved
         "learn/article.html", article=shown, body=shown.body_html(), toc_items=shown.toc or [],
+        cover=services.cover(shown),
         missing_in_locale=locale not in versions,
         other_langs=[lang for lang in versions if lang != shown.lang],
         related=services.related(shown, locale),
         observances=services.observances_named(shown.observances))
+
+
+@bp.route("/news")
+def news():
+    page = services.published_page("news", current_locale(),
+                                   keyset_cursor(services.LISTED_ORDER))
+    return render_template("learn/published.html", page=page, heading=_l("News"))
+
+
+@bp.route("/notices")
+def notices():
+    page = services.published_page("notice", current_locale(),
+                                   keyset_cursor(services.LISTED_ORDER))
+    return render_template("learn/published.html", page=page, heading=_l("Notices"))
 
 
 @bp.route("/learn/topics/<slug>")

@@ -1,4 +1,8 @@
-"""`flask content sync`: new, changed and removed files; a bad file imports nothing."""
+"""`flask content sync`: new, changed and removed files; a bad file imports nothing.
+
+Articles and pages are counted per entry (one per slug, both language files together); the
+editorial import itself (revisions, conflicts with staff edits) is tested in tests/editorial.
+"""
 
 import shutil
 
@@ -34,12 +38,13 @@ def test_first_sync_loads_everything_and_the_second_changes_nothing(make_app, fo
     app = make_app(CONTENT_DIR=str(folder))
     first = app.test_cli_runner().invoke(args=["content", "sync"])
     assert first.exit_code == 0, first.output
-    assert "articles: 34 new, 0 changed, 0 removed, 0 unchanged" in first.output
+    assert "articles: 17 new, 0 changed, 0 removed, 0 unchanged" in first.output
+    assert "pages: 2 new" in first.output
     assert "observances: 13 new" in first.output and "topics: 11 new" in first.output
     second = app.test_cli_runner().invoke(args=["content", "sync"])
-    assert "articles: 0 new, 0 changed, 0 removed, 34 unchanged" in second.output
+    assert "articles: 0 new, 0 changed, 0 removed, 17 unchanged" in second.output
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Article)) == 34
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Article)) == 34 + 4
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Topic)) == 11
 
 
@@ -55,7 +60,8 @@ def test_new_changed_and_removed_files(make_app, folder):
         "Water young trees in dry weeks.\n", encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["content", "sync"])
     assert result.exit_code == 0, result.output
-    assert "articles: 1 new, 1 changed, 1 removed, 32 unchanged" in result.output
+    # green-family lost its Chinese file: a new revision without Chinese
+    assert "articles: 1 new, 2 changed, 0 removed, 15 unchanged" in result.output
     titles = _titles(app)
     assert titles[("green-travel", "en")].startswith("Updated —")
     assert ("green-family", "zh") not in titles and ("green-family", "en") in titles
@@ -115,7 +121,7 @@ def test_setup_runs_the_content_sync(make_app, folder):
     app = make_app(CONTENT_DIR=str(folder))
     result = app.test_cli_runner().invoke(args=["setup"])
     assert result.exit_code == 0, result.output
-    assert "articles: 34 new" in result.output
+    assert "articles: 17 new" in result.output
     with app.app_context():
         assert db.session.get(Observance, "earth-day").month_day == "04-22"
 

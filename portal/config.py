@@ -127,6 +127,10 @@ class Defaults:
     # "postgresql" (tables in the site's PostgreSQL database, shared by every app server).
     SEARCH_BACKEND = "whoosh"
 
+    # The editorial back office: when on, the person who saved an article's last revision
+    # cannot publish it (a second person reviews).
+    EDITORIAL_SECOND_REVIEW = False
+
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
 
@@ -207,6 +211,7 @@ SETTINGS: dict[str, object] = {
     "PAGE_CACHE_REDIS_URL": str | None,
     "PAGE_CACHE_CHECK_SECONDS": float,
     "SEARCH_BACKEND": str,
+    "EDITORIAL_SECOND_REVIEW": bool,
     "WTF_CSRF_TIME_LIMIT": int | None,
     "MAX_CONTENT_LENGTH": int,
     # Defaults set by features (their init_app):

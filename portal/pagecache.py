@@ -73,6 +73,10 @@ PAGES: dict[str, tuple[str, ...] | None] = {
     "schools.activity": ALL,
     "schools.feed": ALL,
     "households.wall": ALL,
+    # issue 14 (editorial): published news, notices and pages
+    "learn.news": LIBRARY,
+    "learn.notices": LIBRARY,
+    "core.page": ("articles", "media"),
 }
 
 #: Response headers kept with a stored page.

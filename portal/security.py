@@ -158,6 +158,17 @@ ACCESS: dict[str, Rule] = {
     "media.new": WRITERS,
     "media.edit": WRITERS,
     "media.delete": WRITERS,
+    "editorial.index": WRITERS,
+    "editorial.new": WRITERS,
+    "editorial.edit": WRITERS,  # the services decide who may publish
+    "editorial.revisions": WRITERS,
+    "editorial.revision": WRITERS,
+    "editorial.restore": WRITERS,
+    "editorial.send_back": STAFF,
+    "editorial.unpublish": STAFF,
+    "learn.news": PUBLIC,
+    "learn.notices": PUBLIC,
+    "core.page": PUBLIC,
     # -- issue 14: editorial back office (editorial helper)
     # -- issue 14: people (people helper)
     "accounts.people": roles(ADMIN),

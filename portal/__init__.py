@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from portal import api, i18n, limits, links, pagecache, security
 from portal.accounts.views import init_app as init_accounts
+from portal.audit.views import init_app as init_audit
 from portal.config import ROOT, instance_path_from_env, load_config
 from portal.core.views import init_app as init_core
 from portal.dashboard.views import init_app as init_dashboard
@@ -93,6 +94,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     init_schools(app)
     init_dashboard(app)
     init_inbox(app)  # after the features: they register their inbox sources
+    init_audit(app)
     api.init_app(app)
     security.init_app(app)
     limits.init_app(app)  # last: it wraps the limited views (portal/limits.py)

@@ -92,7 +92,7 @@ PERSONAL: list[Personal] = [
     Personal("activities", "draft_body_html", UNLINKED, "schools.posts_authored.draft_body"),
     Personal("activity_reports", "user_id", UNLINKED, "schools.reports_made.activity_id"),
     Personal("activity_reports", "reason", ERASED, "schools.reports_made.reason"),
-    Personal("moderation_log", "actor_id", UNLINKED, None, _STAFF_WORK),
+    Personal("audit_log", "actor_id", UNLINKED, None, _STAFF_WORK),
     # dashboard
     Personal("entered_figures", "entered_by_id", UNLINKED, None, _STAFF_WORK),
 ]
@@ -102,7 +102,7 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("events", "notes"): "the organiser's notes about the event, not about a person",
     ("activities", "reason"): "the reviewer's reason about a post",
     ("activities", "hidden_reason"): "why a post is hidden ('reports' or staff's words)",
-    ("moderation_log", "reason"): "staff's reason about a post or school",
+    ("audit_log", "reason"): "staff's reason for an action (a post, a school, an account…)",
     ("schools", "name_zh"): "an institution's name",
     ("schools", "name_en"): "an institution's name",
     ("households", "named_on"): "the day the household was named a green family (kept)",

@@ -143,7 +143,6 @@ ACCESS: dict[str, Rule] = {
     "schools.green_status": STAFF,
     "schools.moderation": STAFF,
     "schools.moderate": STAFF,
-    "schools.audit": roles(ADMIN),
     # dashboard and open data
     "dashboard.overview": PUBLIC,
     "dashboard.table_csv": PUBLIC,
@@ -185,6 +184,8 @@ ACCESS: dict[str, Rule] = {
     "api.observances": PUBLIC,
     "api.list_events": PUBLIC,
     "api.event": PUBLIC,
+    "audit.log": roles(ADMIN),
+    "audit.export": roles(ADMIN),
     "api.create_event": EVENT_ORGANIZERS,
     "api.signup": SIGNED_IN,
     "api.cancel_signup": SIGNED_IN,

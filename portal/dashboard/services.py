@@ -9,11 +9,12 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from portal import audit
 from portal.dashboard import stats
 from portal.dashboard.models import EnteredFigure
 from portal.db import writing
 from portal.extensions import db
-from portal.i18n import Localized, _, pick
+from portal.i18n import Localized, _, _l, pick
 from portal.rules import RuleError
 from portal.schools.models import Activity, School
 from portal.site import site, zone
@@ -272,4 +273,11 @@ def enter_figure(key: str, value: Decimal | None, as_of: date | None, source: st
         row = EnteredFigure(target_key=key, value=value, as_of=as_of,
                             source=source.strip()[:300], entered_by_id=by.id)
         db.session.add(row)
+        db.session.flush()
+        audit.record(by, "dashboard.figure", f"figure:{row.id}", str(target.text("zh")),
+                     value=str(value), as_of=as_of, source=row.source)
     return row
+
+
+audit.describe("dashboard.figure", _l("{actor} entered {value} for '{label}' (as of {as_of}, "
+                                      "source: {source})"), _l("Figure entered"))

@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 from flask import current_app
 
-from portal import jobs, markup, search, stored_html
+from portal import audit, jobs, markup, search, stored_html
 from portal.accounts import services as accounts
 from portal.accounts.models import User
 from portal.db import UTCDateTime, utcnow, writing
@@ -175,22 +175,40 @@ def update_event(event_id: int, data: EventInput) -> Event:
     return event
 
 
-def publish(event_id: int) -> Event:
+audit.describe("events.publish", _l("{actor} published the event '{label}'"),
+               _l("Event published"))
+audit.describe("events.cancel", _l("{actor} cancelled the event '{label}' ({people})"),
+               _l("Event cancelled"))
+audit.describe("events.correct_hours", _l("{actor} corrected a volunteer's hours at '{label}' "
+                                          "from {previous} to {hours}"), _l("Hours corrected"))
+audit.count_word("people", "%(num)d person told", "%(num)d people told")
+
+
+def _title(event: Event) -> str:
+    return event.title_zh or event.title_en or ""
+
+
+def publish(event_id: int, by: User | None = None) -> Event:
     with _writing_event():
         event = _lock(event_id)
         if event.status != DRAFT:
             raise RuleError("not_draft", _("Only a draft can be published."))
         event.status = PUBLISHED
         search.enqueue(EVENT, event.id)
+        if by is not None:  # from the staff pages (the audit log)
+            audit.record(by, "events.publish", f"event:{event.id}", _title(event))
     return event
 
 
-def cancel_event(event_id: int) -> Event:
+def cancel_event(event_id: int, by: User | None = None) -> Event:
     """Cancel an event and tell everyone who signed up."""
     with _writing_event():
         event = _lock(event_id)
         if event.status == CANCELLED:
             raise RuleError("cancelled", _("This event has been cancelled."))
+        if by is not None:  # from the staff pages (the audit log)
+            audit.record(by, "events.cancel", f"event:{event.id}", _title(event), people=sum(
+                1 for s in event.signups if s.status in (CONFIRMED, WAITLISTED)))
         event.status = CANCELLED
         event.updated_at = utcnow()
         event.sequence += 1
@@ -462,6 +480,8 @@ def correct_hours(event_id: int, signup_id: int, hours: Decimal, reason: str,
         signup = _signup_for_staff(event_id, signup_id)
         db.session.add(HoursCorrection(signup_id=signup.id, previous=signup.hours, hours=hours,
                                        reason=reason[:500], by_id=by.id))
+        audit.record(by, "events.correct_hours", f"signup:{signup.id}", _title(signup.event),
+                     reason, previous=str(signup.hours or 0), hours=str(hours))
         signup.hours = hours
     return signup
 

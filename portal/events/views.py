@@ -259,7 +259,7 @@ def edit(event_id: int):
 def publish(event_id: int):
     _event_or_404(event_id, public=False)
     try:
-        services.publish(event_id)
+        services.publish(event_id, by=g.principal)
     except RuleError as err:
         flash(err.message, "error")
     else:
@@ -271,7 +271,7 @@ def publish(event_id: int):
 def cancel(event_id: int):
     _event_or_404(event_id, public=False)
     try:
-        services.cancel_event(event_id)
+        services.cancel_event(event_id, by=g.principal)
     except RuleError as err:
         flash(err.message, "error")
     else:

@@ -12,7 +12,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy import orm
 
-from portal import jobs, links, mail
+from portal import audit, jobs, links, mail
 from portal.accounts import services as accounts
 from portal.accounts.models import User
 from portal.dashboard import stats as summary
@@ -319,6 +319,18 @@ REVIEW_SUBJECT = _l("Your green-family title is due for review")
 
 
 def send_decision_mail(payload: dict) -> None:
+audit.describe("households.approved", _l("{actor} named '{label}' a green family"),
+               _l("Green family named"))
+audit.describe("households.rejected", _l("{actor} turned down the green-family application of "
+                                         "'{label}'"), _l("Green-family application declined"))
+audit.describe("households.confirm", _l("{actor} confirmed the green-family title of '{label}'"),
+               _l("Green-family title confirmed"))
+audit.describe("households.rectify", _l("{actor} asked '{label}' to put things right by {until}"),
+               _l("Green family asked to put things right"))
+audit.describe("households.revoke", _l("{actor} revoked the green-family title of '{label}'"),
+               _l("Green-family title revoked"))
+audit.describe("households.unmask", _l("{actor} looked at the full phone number of '{label}'"),
+               _l("Phone number shown"))
     """The job: tell the household's owner about a decision (nobody, if they left)."""
     event = db.session.get(StatusEvent, payload["event"])
     household = db.session.get(Household, event.household_id) if event else None
@@ -451,6 +463,8 @@ def decide(application_id: int, approve: bool, by: User, reason: str = "") -> Ap
     return app
 
 
+        audit.record(by, f"households.{'approved' if approve else 'rejected'}",
+                     f"household:{household.id}", household.name, reason)
 def review(household_id: int, action: str, by: User, reason: str = "",
            rectify_by: date | None = None) -> Household:
     """Periodic review of a named household: confirm, ask for rectification, or revoke."""
@@ -480,6 +494,8 @@ def review(household_id: int, action: str, by: User, reason: str = "",
     return household
 
 
+        audit.record(by, f"households.{action}", f"household:{household.id}", household.name,
+                     reason, until=rectify_by if action == "rectify" else None)
 def verify(code: str) -> Household | None:
     code = (code or "").strip().upper()
     if not re.fullmatch(r"[A-Z0-9]{6,16}", code):
@@ -494,6 +510,7 @@ def unmask_phone(household: Household, by: User) -> str:
         phone = household.phone or ""
     return phone
 
+        audit.record(by, "households.unmask", f"household:{household.id}", household.name)
 
 # -- public figures ------------------------------------------------------------------------
 

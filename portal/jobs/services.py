@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
-from portal import mail
+from portal import audit, mail
 from portal.db import current_unit, discard, end_read, utcnow, writing
 from portal.extensions import db
 from portal.i18n import _l
@@ -348,7 +348,13 @@ def dead(page: int = 1, per_page: int = 50):
                        page=page, per_page=per_page, error_out=False)
 
 
-def retry(*, failed: bool = True, dead_too: bool = False, job_id: int | None = None) -> int:
+audit.describe("jobs.retry", _l("{actor} tried again {jobs} that had failed ({kind})"),
+               _l("Dead jobs tried again"))
+audit.value_words("kind", lambda kind: label(kind) if kind else "")
+
+
+def retry(*, failed: bool = True, dead_too: bool = False, job_id: int | None = None,
+          by=None) -> int:
     """Make waiting failed jobs (``failed``) and/or dead ones (``dead_too``) due now.  Dead
     jobs start their attempts afresh.  Returns how many."""
     now = utcnow()
@@ -363,6 +369,9 @@ def retry(*, failed: bool = True, dead_too: bool = False, job_id: int | None = N
             changed += db.session.execute(
                 sa.update(Job).where(Job.state == DEAD, *extra)
                 .values(state=PENDING, due_at=now, attempts=0, finished_at=None)).rowcount
+        if by is not None and changed:  # from the staff page (the audit log)
+            audit.record(by, "jobs.retry", f"job:{job_id}" if job_id else "job:", "",
+                         jobs=changed, kind=db.session.get(Job, job_id).kind if job_id else "")
     return changed
 
 

@@ -1,4 +1,4 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from portal import paging
 from portal.i18n import _n
@@ -32,7 +32,7 @@ def retry_dead():
     if job_id and not (job_id.isascii() and job_id.isdigit() and len(job_id) < 10):
         job_id = "0"
     changed = services.retry(failed=False, dead_too=True,
-                             job_id=int(job_id) if job_id else None)
+                             job_id=int(job_id) if job_id else None, by=g.principal)
     flash(_n("%(num)d job will be tried again.", "%(num)d jobs will be tried again.", changed),
           "success")
     return redirect(url_for("jobs.dead_jobs"))

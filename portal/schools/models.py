@@ -142,18 +142,3 @@ class ActivityReport(db.Model):
     counted: Mapped[bool] = mapped_column(default=False)
 
     __table_args__ = (sa.UniqueConstraint("activity_id", "user_id"),)
-
-
-class ModerationLog(db.Model):
-    """Every moderation action: who, when, what, why."""
-
-    __tablename__ = "moderation_log"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    action: Mapped[str] = mapped_column(sa.String(32), index=True)
-    target: Mapped[str] = mapped_column(sa.String(64))  # "activity:12", "school:3"
-    reason: Mapped[str] = mapped_column(sa.String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    actor = relationship("User")

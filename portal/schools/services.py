@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import orm
 
-from portal import jobs, links, mail, markup, search, stored_html
+from portal import audit, jobs, links, mail, markup, search, stored_html
 from portal.accounts import services as accounts
 from portal.accounts.models import User
 from portal.db import utcnow, writing
@@ -24,6 +24,7 @@ from portal.learn.models import Topic
 from portal.markup import slugify
 from portal.paging import Page, keyset, newest_first
 from portal.rules import RuleError
+from portal.schools.forms import LEVEL_LABELS
 from portal.schools import reports
 from portal.schools.models import (
     DECLINED,
@@ -37,7 +38,6 @@ from portal.schools.models import (
     Activity,
     ActivityReport,
     EditorInvite,
-    ModerationLog,
     School,
     SchoolEditor,
 )
@@ -49,9 +49,45 @@ GREEN_LEVELS = ("city", "provincial", "national")
 
 
 
-def log(actor: User | None, action: str, target: str, reason: str = "") -> None:
-    db.session.add(ModerationLog(actor_id=actor.id if actor else None, action=action,
-                                 target=target, reason=(reason or "")[:500]))
+def log(actor: User | None, action: str, target: str, reason: str = "", label: str = "",
+        **data) -> None:
+    """One entry of the audit log (``portal.audit``); the actions are described below."""
+    audit.record(actor, action, target, label, reason, **data)
+
+
+def _school_label(school: School) -> str:
+    return school.name_zh or school.name_en or ""
+
+
+def _post_label(activity: Activity) -> str:
+    return activity.title or activity.draft_title or ""
+
+
+audit.describe("school_applied", _l("{actor} applied to register the school '{label}'"),
+               _l("School application"))
+audit.describe("school_verified", _l("{actor} registered the school '{label}'"),
+               _l("School registered"))
+audit.describe("school_rejected", _l("{actor} declined the school application '{label}'"),
+               _l("School application declined"))
+audit.describe("green_status", _l("{actor} set the green-school title of '{label}' to "
+                                  "{level} {year}"), _l("Green-school title"))
+audit.value_words("level", {**LEVEL_LABELS, "": _l("none")})
+audit.describe("editor_invited", _l("{actor} invited an editor for '{label}'"),
+               _l("School editor invited"))
+audit.describe("editor_joined", _l("{actor} became an editor of '{label}'"),
+               _l("School editor joined"))
+audit.describe("editor_removed", _l("{actor} removed an editor from '{label}'"),
+               _l("School editor removed"))
+audit.describe("school_imported", _l("{actor} imported the school '{label}'"),
+               _l("School imported"))
+audit.describe("submitted", _l("{actor} submitted the post '{label}' for review"),
+               _l("Post submitted"))
+audit.describe("approved", _l("{actor} approved the post '{label}'"), _l("Post approved"))
+audit.describe("rejected", _l("{actor} sent back the post '{label}'"), _l("Post sent back"))
+audit.describe("hidden_by_reports", _l("{actor} hid '{label}' ({reports})"),
+               _l("Post hidden after reports"))
+audit.describe("hidden", _l("{actor} hid '{label}' ({reports})"), _l("Post hidden"))
+audit.describe("restored", _l("{actor} restored '{label}' ({reports})"), _l("Post restored"))
 
 
 def is_staff(user: User | None) -> bool:
@@ -107,7 +143,7 @@ def apply_school(user: User, data: SchoolInput) -> School:
         db.session.add(school)
         db.session.flush()
         school.slug = _unique_slug(school) if school.name_en else f"school-{school.id}"
-        log(user, "school_applied", f"school:{school.id}")
+        log(user, "school_applied", f"school:{school.id}", label=_school_label(school))
     return school
 
 
@@ -127,7 +163,7 @@ def verify_school(school_id: int, by: User) -> School:
         applicant = db.session.get(User, school.applicant_id) if school.applicant_id else None
         if applicant is not None:
             _make_editor(school, applicant)
-        log(by, "school_verified", f"school:{school.id}")
+        log(by, "school_verified", f"school:{school.id}", label=_school_label(school))
         jobs.enqueue(DECISION_MAIL_JOB, {"school": school.id})
     return school
 
@@ -141,7 +177,7 @@ def reject_school(school_id: int, by: User, reason: str) -> School:
         if school is None or school.status != PENDING:
             raise RuleError("not_pending", _("This application has already been decided."))
         school.status, school.reason = REJECTED, reason
-        log(by, "school_rejected", f"school:{school.id}", reason)
+        log(by, "school_rejected", f"school:{school.id}", reason, _school_label(school))
         jobs.enqueue(DECISION_MAIL_JOB, {"school": school.id})
     return school
 
@@ -156,7 +192,8 @@ def set_green_status(school_id: int, level: str, year: int | None, by: User) -> 
         if school is None:
             raise RuleError("not_found", _("There is no such school."), 404)
         school.green_level, school.green_year = level, year if level else None
-        log(by, "green_status", f"school:{school.id}", f"{level} {year or ''}".strip())
+        log(by, "green_status", f"school:{school.id}", label=_school_label(school),
+            level=level, year=year or "")
     return school
 
 
@@ -236,7 +273,7 @@ def invite_editor(school: School, by: User, email: str) -> None:
                               token_hash=accounts.token_hash(token))
         db.session.add(invite)
         db.session.flush()
-        log(by, "editor_invited", f"school:{school.id}")
+        log(by, "editor_invited", f"school:{school.id}", label=_school_label(school))
         jobs.enqueue(INVITE_MAIL_JOB, {"invite": invite.id, "token": token})
 
 
@@ -284,7 +321,7 @@ def accept_invite(user: User, token: str) -> School:
         _make_editor(school, user)
         accounts.mark_verified(user)  # the link came by mail to this address
         db.session.delete(invite)
-        log(user, "editor_joined", f"school:{school.id}")
+        log(user, "editor_joined", f"school:{school.id}", label=_school_label(school))
     return school
 
 
@@ -301,7 +338,7 @@ def remove_editor(school: School, by: User, user_id: int) -> None:
         if leaving is not None and leaving.role == "school" and not db.session.scalar(
                 sa.select(SchoolEditor.id).where(SchoolEditor.user_id == user_id)):
             leaving.role = CITIZEN  # no school left to edit for
-        log(by, "editor_removed", f"school:{school.id}")
+        log(by, "editor_removed", f"school:{school.id}", label=_school_label(school))
 
 
 @dataclass
@@ -338,7 +375,7 @@ def import_csv(path: str) -> ImportResult:
                 db.session.add(school)
                 db.session.flush()
                 school.slug = f"school-{school.id}"
-                log(None, "school_imported", f"school:{school.id}")
+                log(None, "school_imported", f"school:{school.id}", label=_school_label(school))
                 result.created.append(school.slug)
             else:
                 result.existing.append(school.slug)
@@ -454,7 +491,7 @@ def submit(user: User, activity_id: int, consent: bool) -> Activity:
             utcnow()
         if activity.status in (DRAFT, DECLINED):
             activity.status = SUBMITTED
-        log(user, "submitted", f"activity:{activity.id}")
+        log(user, "submitted", f"activity:{activity.id}", label=_post_label(activity))
     return activity
 
 
@@ -498,7 +535,7 @@ def approve(activity_id: int, by: User) -> Activity:
         activity.cover = activity.draft_cover
         activity.status, activity.review, activity.reason = PUBLISHED, "", ""
         activity.published_at = utcnow()
-        log(by, "approved", f"activity:{activity.id}")
+        log(by, "approved", f"activity:{activity.id}", label=_post_label(activity))
         search.enqueue(ACTIVITY, activity.id)
     return activity
 
@@ -515,7 +552,7 @@ def reject(activity_id: int, by: User, reason: str) -> Activity:
         activity.review, activity.reason = DECLINED, reason[:500]
         if activity.status == SUBMITTED:
             activity.status = DECLINED
-        log(by, "rejected", f"activity:{activity.id}", reason)
+        log(by, "rejected", f"activity:{activity.id}", reason, _post_label(activity))
     return activity
 
 
@@ -549,7 +586,8 @@ def report(user: User, activity_id: int, reason: str) -> bool:
         hid = open_reports >= current_app.config.get("SCHOOLS_REPORTS_TO_HIDE", 3)
         if hid:
             activity.hidden, activity.hidden_reason = True, "reports"
-            log(None, "hidden_by_reports", f"activity:{activity.id}", f"{open_reports} reports")
+            log(None, "hidden_by_reports", f"activity:{activity.id}", label=_post_label(activity),
+                reports=open_reports)
             search.enqueue(ACTIVITY, activity.id)
     return hid
 
@@ -563,9 +601,11 @@ def set_hidden(activity_id: int, by: User, hidden: bool, reason: str) -> Activit
         activity.hidden, activity.hidden_reason = hidden, reason[:500] if hidden else ""
         # Staff's decision (restore, or keep hidden with their reason) resolves the reports
         # that led here: the post leaves the queue of posts hidden by reports.
-        db.session.execute(sa.update(ActivityReport).where(
-            ActivityReport.activity_id == activity_id).values(resolved=True))
-        log(by, "hidden" if hidden else "restored", f"activity:{activity.id}", reason)
+        handled = db.session.execute(sa.update(ActivityReport).where(
+            ActivityReport.activity_id == activity_id, ActivityReport.resolved.is_(False))
+            .values(resolved=True)).rowcount
+        log(by, "hidden" if hidden else "restored", f"activity:{activity.id}", reason,
+            _post_label(activity), reports=handled)
         search.enqueue(ACTIVITY, activity.id)
     return activity
 
@@ -602,17 +642,6 @@ def posts_of_editor(user: User, before: int | None = None) -> Page:
 
 def can_view(user: User | None, activity: Activity) -> bool:
     return activity.public or is_staff(user) or is_editor(user, activity.school)
-
-
-def audit(before: int | None = None, action: str | None = None,
-          actor_id: int | None = None) -> Page:
-    """One page of the moderation log, newest first, with who did it in the same statement."""
-    stmt = sa.select(ModerationLog).options(orm.joinedload(ModerationLog.actor))
-    if action:
-        stmt = stmt.where(ModerationLog.action == action)
-    if actor_id:
-        stmt = stmt.where(ModerationLog.actor_id == actor_id)
-    return newest_first(stmt, ModerationLog.id, before)
 
 
 def published_count() -> int:

@@ -13,7 +13,7 @@ from flask import (
     url_for,
 )
 
-from portal import paging
+from portal import diffing, paging
 from portal.db import utcnow
 from portal.events.models import Event
 from portal.events.services import published_between
@@ -376,18 +376,8 @@ def moderate(activity_id: int):
     return render_template("schools/moderate.html", post=post, form=form,
                            reports=reports.reports_of(post.id, paging.cursor()),
                            preview=post.html(draft=bool(post.draft_body)),
-                           diff=services.diff(post) if post.published_at else None)
-
-
-@bp.route("/manage/audit")
-def audit():
-    action = (request.args.get("action") or "")[:32] or None
-    raw = request.args.get("actor") or ""
-    # A user number (9 digits at most, like ids in addresses); anything else filters nothing.
-    actor = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
-    return render_template("schools/audit.html", rows=services.audit(paging.cursor(), action,
-                                                                     actor),
-                           action=action, actor=actor)
+                           diff=diffing.rows(post.body, post.draft_body)
+                           if post.published_at and post.review == "submitted" else None)
 
 
 @bp.app_template_global()

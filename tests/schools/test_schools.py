@@ -13,12 +13,13 @@ import sqlalchemy as sa
 from PIL import Image
 
 from portal.accounts.models import User
+from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.jobs.models import Job
 from portal.jobs.services import work as _work
 from portal.rules import RuleError
 from portal.schools import services as sc
-from portal.schools.models import Activity, ModerationLog, School
+from portal.schools.models import Activity, School
 from tests.conftest import csrf_token, make_user, outbox, run_jobs, sign_in
 
 
@@ -317,12 +318,16 @@ def test_staff_hide_with_a_reason_and_everything_is_in_the_audit_log(library, pe
             sc.set_hidden(post, _user(library, people["org"]), True, "")
         sc.set_hidden(post, _user(library, people["org"]), True, "含有学生姓名")
         actions = [r.action for r in db.session.scalars(
-            db.select(ModerationLog).order_by(ModerationLog.id))]
+            db.select(AuditEntry).where(AuditEntry.target.like("school:%")
+                                        | AuditEntry.target.like("activity:%"))
+            .order_by(AuditEntry.id))]
     assert actions == ["school_applied", "school_verified", "submitted", "approved", "hidden"]
     admin = library.test_client()
     sign_in(admin, "admin@example.org")
     html = admin.get("/manage/audit?action=hidden").get_data(as_text=True)
-    assert "含有学生姓名" in html and "school_verified" not in html
+    listed = html[html.index('<ol class="audit-list">'):]  # the entries, told in words
+    assert "含有学生姓名" in listed and "湿地观鸟" in listed
+    assert "school_verified" not in listed and "activity:" not in listed
 
 
 def test_directory_school_page_and_atom_feed(library, people, school):

@@ -95,6 +95,8 @@ PERSONAL: list[Personal] = [
     Personal("audit_log", "actor_id", UNLINKED, None, _STAFF_WORK),
     # dashboard
     Personal("entered_figures", "entered_by_id", UNLINKED, None, _STAFF_WORK),
+    # media library (issue 14): who uploaded a picture
+    Personal("media", "uploaded_by_id", UNLINKED, None, _STAFF_WORK),
 ]
 
 # Columns whose names look personal but are not, with the reason.

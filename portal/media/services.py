@@ -244,10 +244,10 @@ def library_page(before: int | None, query: str = "") -> paging.Page:
 
 
 def newest(limit: int = CHOICES, keep: int | None = None) -> list[Media]:
-    """The ``limit`` newest pictures, and the one with id ``keep`` too (an older choice)."""
-    found = list(db.session.scalars(sa.select(Media).order_by(Media.id.desc()).limit(limit)))
-    if keep is not None and all(m.id != keep for m in found):
-        kept = db.session.get(Media, keep)
-        if kept is not None:
-            found.append(kept)
-    return found
+    """The ``limit`` newest pictures, and the one with id ``keep`` too (an older choice), in
+    one statement whatever the choice."""
+    latest = sa.select(Media.id).order_by(Media.id.desc()).limit(limit).scalar_subquery()
+    wanted = Media.id.in_(latest)
+    if keep is not None:
+        wanted = sa.or_(wanted, Media.id == keep)
+    return list(db.session.scalars(sa.select(Media).where(wanted).order_by(Media.id.desc())))

@@ -266,3 +266,43 @@ def test_a_picture_in_use_cannot_be_deleted_and_an_event_shows_its_cover(app, st
     sign_in(client, "organizer@example.org")
     confirm = client.get(f"/manage/media/{media_id}/delete?lang=en").get_data(as_text=True)
     assert "cannot be deleted" in confirm
+
+
+def test_organizers_choose_a_cover_in_the_event_form(app, staff):
+    with app.test_request_context():
+        media = services.upload(_user(app, staff["organizer"]), _file(_jpeg_with_gps()),
+                                **TEXTS)
+        media_id = media.id
+    client = app.test_client()
+    sign_in(client, "organizer@example.org")
+    form = client.get("/events/new?lang=en").get_data(as_text=True)
+    assert f'name="cover" value="{media_id}"' in form and 'name="cover" value=""' in form
+    start = (utcnow() + timedelta(days=7)).strftime("%Y-%m-%dT09:00")
+    data = {"csrf_token": csrf_token(client, "/events/new"), "title_zh": "植树",
+            "starts_at": start, "ends_at": start.replace("T09:00", "T11:00"), "place": "湘家荡",
+            "district": "nanhu", "capacity": "30", "publish": "1"}
+    refused = client.post("/events/new?lang=en", data=dict(data, cover="999999"))
+    assert refused.status_code == 400
+    assert "Choose one of the pictures shown" in refused.get_data(as_text=True)
+    assert client.post("/events/new", data=dict(data, cover=str(media_id))).status_code == 302
+    with app.app_context():
+        event = db.session.scalars(sa.select(Event)).one()
+        assert event.cover_id == media_id
+        event_id = event.id
+    edit = client.get(f"/events/{event_id}/edit").get_data(as_text=True)
+    assert f'value="{media_id}" checked' in edit
+    assert "<picture>" in app.test_client().get(f"/events/{event_id}").get_data(as_text=True)
+    # Removing it.
+    data["csrf_token"] = csrf_token(client, f"/events/{event_id}/edit")
+    assert client.post(f"/events/{event_id}/edit", data=dict(data, cover="")).status_code == 302
+    with app.app_context():
+        assert db.session.get(Event, event_id).cover_id is None
+
+
+def test_people_without_the_library_get_no_cover_field(app, staff):
+    make_user(app, email="school@example.org", role="school")
+    client = app.test_client()
+    sign_in(client, "school@example.org")
+    answer = client.get("/events/new")
+    assert answer.status_code in (200, 403)
+    assert 'name="cover"' not in answer.get_data(as_text=True)

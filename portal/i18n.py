@@ -11,6 +11,7 @@ from datetime import date, datetime
 from urllib.parse import urlencode
 
 from babel.dates import format_skeleton as babel_skeleton
+from babel.dates import format_timedelta as babel_timedelta
 from flask import current_app, g, has_app_context, request
 from flask_babel import force_locale, get_locale
 from flask_babel import format_date as _format_date
@@ -28,6 +29,7 @@ __all__ = ["_", "_l", "_n", "force_locale", "current_locale", "html_lang", "sele
            "visitor_locale",
            "Localized", "pick", "pick_version", "lang_attr",
            "format_datetime", "format_date", "format_time", "format_number", "format_skeleton",
+           "format_age",
            "init_app"]
 
 HTML_LANG = {"zh": "zh-CN", "en": "en"}
@@ -179,6 +181,14 @@ def format_skeleton(skeleton: str, value: date) -> str:
 
 def format_number(value) -> str:
     return _format_decimal(value)
+
+
+def format_age(delta) -> str:
+    """How long ago, in words ("3 天前", "3 days ago"); under a minute: "now"."""
+    if delta.total_seconds() < 60:
+        return _("just now")
+    return babel_timedelta(-delta, add_direction=True, threshold=1.0,
+                           locale=current_locale())
 
 
 def switch_lang_url(code: str) -> str:

@@ -97,6 +97,10 @@ PERSONAL: list[Personal] = [
     Personal("entered_figures", "entered_by_id", UNLINKED, None, _STAFF_WORK),
     # media library (issue 14): who uploaded a picture
     Personal("media", "uploaded_by_id", UNLINKED, None, _STAFF_WORK),
+    # notifications (issue 14)
+    Personal("notifications", "user_id", DELETED, "notifications.items.kind"),
+    Personal("notifications", "params", DELETED, "notifications.items.params"),
+    Personal("notification_settings", "user_id", DELETED, "notifications.mail_settings.kind"),
 ]
 
 # Columns whose names look personal but are not, with the reason.

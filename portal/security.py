@@ -177,6 +177,12 @@ ACCESS: dict[str, Rule] = {
     "accounts.person_restore": roles(ADMIN),
     "accounts.person_reset": roles(ADMIN),
     # -- issue 14: inbox and notifications (inbox helper)
+    "inbox.notifications": SIGNED_IN,
+    "inbox.mark_read": SIGNED_IN,
+    "inbox.settings": SIGNED_IN,
+    # Writers: editors see the editorial sources only (the view answers 403 to anyone
+    # without a source; organizers and admins see the rest).
+    "inbox.inbox": WRITERS,
     # -- issue 14: audit log (audit helper)
     # api
     "api.me": SIGNED_IN,
@@ -203,6 +209,8 @@ ACCESS: dict[str, Rule] = {
     "api.list_users": roles(ADMIN),
     "api.update_user": roles(ADMIN),
     # -- issue 14 api: inbox and notifications (inbox helper)
+    "api.inbox": WRITERS,
+    "api.notifications": SIGNED_IN,
     "api.openapi": PUBLIC,
     "api.docs": PUBLIC,
 }

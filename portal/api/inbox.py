@@ -12,7 +12,7 @@ from pydantic import Field
 from portal import links
 from portal.api.declare import operation, reply
 from portal.api.schemas import Answer, Shape
-from portal.inbox import services as inbox
+from portal.inbox import services
 from portal.paging import cursor
 from portal.security import current_principal
 
@@ -78,12 +78,12 @@ def _url(path: str) -> str:
 
 @operation("get", "/inbox", id="inbox", tag="account", roles=True,
            ok={200: (Inbox, "The inbox's sources with their counts and first items")})
-def inbox_api():
+def inbox():
     """The staff inbox
 
     For organizers and admins (and editors, for the editorial sources): every source of
     work waiting for a decision, with its count and its oldest items."""
-    sections = inbox.overview(current_principal())
+    sections = services.overview(current_principal())
     if not sections:
         abort(403)
     return reply(Inbox(sources=[InboxSource(
@@ -103,9 +103,9 @@ def notifications(query: NotificationsQuery):
     When more follow, the `Link` header (`rel="next"`) gives the address of the next
     answer, with a `cursor`."""
     user = current_principal()
-    page = inbox.page(user, cursor("cursor"), size=query.limit)
-    answer = reply(Notifications(unread=inbox.unread_count(user.id), notifications=[
-        NotificationOut(id=n.id, kind=n.kind, text=inbox.sentence(n), url=_url(n.link),
+    page = services.page(user, cursor("cursor"), size=query.limit)
+    answer = reply(Notifications(unread=services.unread_count(user.id), notifications=[
+        NotificationOut(id=n.id, kind=n.kind, text=services.sentence(n), url=_url(n.link),
                         created_at=n.created_at, read=n.read_at is not None)
         for n in page.items]))
     if page.next is not None:

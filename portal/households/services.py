@@ -18,6 +18,7 @@ from portal.accounts.models import User
 from portal.dashboard import stats as summary
 from portal.db import utcnow, writing
 from portal.extensions import db
+from portal.households import notices
 from portal.households.catalogue import catalogue
 from portal.households.models import (
     APPROVED,
@@ -300,7 +301,9 @@ def eligibility(household: Household) -> Eligibility:
 def _history(household: Household, action: str, by: User | None, reason: str = "") -> None:
     event = StatusEvent(action=action, reason=reason[:500], by_id=by.id if by else None)
     household.history.append(event)
-    if action in DECISION_SUBJECTS:  # the family hears of every decision about it
+    if action in notices.NOTIFIED:  # a notification, with its mail (issue 14)
+        notices.application_decided(household, action, reason)
+    elif action in DECISION_SUBJECTS:  # the family hears of every decision about it
         db.session.flush()
         jobs.enqueue(MAIL_JOB, {"event": event.id})
 

@@ -24,7 +24,6 @@ entry is widened to ``WRITERS``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -231,12 +230,11 @@ def save_settings(user: User, mail_on: set[str]) -> None:
 def _export(user: User) -> dict:
     rows = db.session.scalars(sa.select(Notification).where(Notification.user_id == user.id)
                               .order_by(Notification.id))
-    settings = db.session.scalars(sa.select(NotificationSetting).where(
-        NotificationSetting.user_id == user.id).order_by(NotificationSetting.kind))
-    return {"items": [{"kind": n.kind, "sentence": sentence(n), "params": n.params,
-                       "link": n.link, "created_at": n.created_at, "read_at": n.read_at}
-                      for n in rows],
-            "mail_settings": [{"kind": s.kind, "mail": s.mail} for s in settings]}
+    items = [{"kind": n.kind, "sentence": sentence(n), "params": n.params, "link": n.link,
+              "created_at": n.created_at, "read_at": n.read_at} for n in rows]
+    # Every kind the person can receive, with their choice (the default included).
+    return {"items": items,
+            "mail_settings": [{"kind": k, "mail": on} for k, on in mail_settings(user).items()]}
 
 
 def _erase(user: User) -> None:
@@ -321,27 +319,17 @@ def overview(user: User, only: str | None = None) -> list[Section]:
     return out
 
 
-_NAV: dict[int, tuple[float, int]] = {}
-#: How long the staff navigation's total is reused (per person and process).
-NAV_SECONDS = 30
-
-
-def nav_total(user: User | None) -> int | None:
-    """What waits for ``user`` in the inbox, for the staff navigation: None for those without
-    sources (they pay nothing); counted at most once per ``NAV_SECONDS`` per process."""
-    if user is None or not sources(user):
-        return None
-    now = time.monotonic()
-    cached = _NAV.get(user.id)
-    if cached is not None and now - cached[0] < NAV_SECONDS:
-        return cached[1]
-    total = sum(counts(user).values())
-    if len(_NAV) > 1000:
-        _NAV.clear()
-    _NAV[user.id] = (now, total)
-    return total
-
-
-def forget_nav() -> None:
-    """Forget the memoised totals (after a staff decision, and in tests)."""
-    _NAV.clear()
+def header_counts(user: User | None) -> tuple[int, int | None]:
+    """For the page header, in one statement: the person's unread notifications (capped
+    like ``unread_count``) and, for people with inbox sources, what waits in the inbox
+    (None for the others)."""
+    if user is None:
+        return 0, None
+    capped = (sa.select(Notification.id).where(Notification.user_id == user.id,
+                                               Notification.read_at.is_(None))
+              .limit(UNREAD_SHOWN + 1).subquery())
+    unread = sa.select(sa.func.count()).select_from(capped).scalar_subquery()
+    mine = sources(user)
+    row = db.session.execute(sa.select(unread, *(s.count().scalar_subquery()
+                                                 for s in mine))).one()
+    return int(row[0] or 0), (sum(int(v or 0) for v in row[1:]) if mine else None)

@@ -22,20 +22,14 @@ def init_app(app) -> None:
 
 @bp.app_context_processor
 def header_counts() -> dict:
-    """The header's unread count (one bounded statement, signed-in pages only) and the staff
-    navigation's inbox total (memoised: nothing for people without inbox sources)."""
-    def unread() -> int:
-        principal = g.get("principal")
-        if principal is None:
-            return 0
-        if "unread" not in g:
-            g.unread = services.unread_count(principal.id)
-        return g.unread
+    """The header's unread count and, for staff, the inbox's total: one statement for both,
+    asked only when a page's header shows them (signed-in pages)."""
+    def counts() -> tuple[int, int | None]:
+        if "header_counts" not in g:
+            g.header_counts = services.header_counts(g.get("principal"))
+        return g.header_counts
 
-    def inbox_total() -> int | None:
-        return services.nav_total(g.get("principal"))
-
-    return {"unread_notifications": unread, "inbox_total": inbox_total,
+    return {"unread_notifications": lambda: counts()[0], "inbox_total": lambda: counts()[1],
             "unread_shown": services.UNREAD_SHOWN}
 
 

@@ -24,8 +24,8 @@ from portal.learn.models import Topic
 from portal.markup import slugify
 from portal.paging import Page, keyset, newest_first
 from portal.rules import RuleError
+from portal.schools import notices, reports
 from portal.schools.forms import LEVEL_LABELS
-from portal.schools import reports
 from portal.schools.models import (
     DECLINED,
     DRAFT,
@@ -164,7 +164,7 @@ def verify_school(school_id: int, by: User) -> School:
         if applicant is not None:
             _make_editor(school, applicant)
         log(by, "school_verified", f"school:{school.id}", label=_school_label(school))
-        jobs.enqueue(DECISION_MAIL_JOB, {"school": school.id})
+        notices.school_decided(school)  # its mail replaces the decision mail
     return school
 
 
@@ -178,7 +178,7 @@ def reject_school(school_id: int, by: User, reason: str) -> School:
             raise RuleError("not_pending", _("This application has already been decided."))
         school.status, school.reason = REJECTED, reason
         log(by, "school_rejected", f"school:{school.id}", reason, _school_label(school))
-        jobs.enqueue(DECISION_MAIL_JOB, {"school": school.id})
+        notices.school_decided(school)  # its mail replaces the decision mail
     return school
 
 
@@ -535,6 +535,7 @@ def approve(activity_id: int, by: User) -> Activity:
         activity.cover = activity.draft_cover
         activity.status, activity.review, activity.reason = PUBLISHED, "", ""
         activity.published_at = utcnow()
+        notices.post_decided(activity, "approved")
         log(by, "approved", f"activity:{activity.id}", label=_post_label(activity))
         search.enqueue(ACTIVITY, activity.id)
     return activity
@@ -552,6 +553,7 @@ def reject(activity_id: int, by: User, reason: str) -> Activity:
         activity.review, activity.reason = DECLINED, reason[:500]
         if activity.status == SUBMITTED:
             activity.status = DECLINED
+        notices.post_decided(activity, "rejected", reason[:500])
         log(by, "rejected", f"activity:{activity.id}", reason, _post_label(activity))
     return activity
 
@@ -577,8 +579,8 @@ def report(user: User, activity_id: int, reason: str) -> bool:
         db.session.add(ActivityReport(activity_id=activity_id, user_id=user.id,
                                       reason=reason[:500], counted=reports.counts(user)))
         db.session.flush()
-        if first:  # staff hear of a post's first open report (one mail, not one per report)
-            jobs.enqueue(reports.REPORT_MAIL_JOB, {"activity": activity_id})
+        if first:  # staff hear of a post's first open report (once, not once per report)
+            notices.first_report(activity)
         open_reports = db.session.scalar(sa.select(sa.func.count()).select_from(ActivityReport)
                                          .where(ActivityReport.activity_id == activity_id,
                                                 ActivityReport.resolved.is_(False),
@@ -586,6 +588,7 @@ def report(user: User, activity_id: int, reason: str) -> bool:
         hid = open_reports >= current_app.config.get("SCHOOLS_REPORTS_TO_HIDE", 3)
         if hid:
             activity.hidden, activity.hidden_reason = True, "reports"
+            notices.hidden_by_reports(activity)
             log(None, "hidden_by_reports", f"activity:{activity.id}", label=_post_label(activity),
                 reports=open_reports)
             search.enqueue(ACTIVITY, activity.id)
@@ -598,7 +601,12 @@ def set_hidden(activity_id: int, by: User, hidden: bool, reason: str) -> Activit
         raise RuleError("reason_required", _("Please give a reason."), 422)
     with writing():
         activity = _moderated(activity_id)
+        was_hidden = activity.hidden
         activity.hidden, activity.hidden_reason = hidden, reason[:500] if hidden else ""
+        notices.reports_handled(activity, hidden)  # before the reports are resolved
+        if hidden != was_hidden:
+            notices.post_decided(activity, "hidden" if hidden else "restored",
+                                 reason[:500] if hidden else "")
         # Staff's decision (restore, or keep hidden with their reason) resolves the reports
         # that led here: the post leaves the queue of posts hidden by reports.
         handled = db.session.execute(sa.update(ActivityReport).where(

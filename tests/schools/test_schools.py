@@ -275,7 +275,9 @@ def test_editing_a_published_post_keeps_the_old_version_public(library, people, 
     staff = library.test_client()
     sign_in(staff, "org@example.org")
     review = staff.get(f"/manage/moderation/{post}").get_data(as_text=True)
-    assert "+新的正文：看到了苍鹭。" in review and "-我们在湘家荡观察白鹭和夜鹭。" in review
+    # issue 14: a side-by-side word diff, changed words marked (no ---/+++ lines)
+    assert "<ins>" in review and "<del>" in review and "苍鹭" in review and "白鹭" in review
+    assert "+新的正文" not in review
     staff.post(f"/manage/moderation/{post}", data={
         "csrf_token": csrf_token(staff, f"/manage/moderation/{post}"), "action": "approve"})
     assert "湿地观鸟（修订）" in library.test_client().get(f"/activities/{post}").get_data(

@@ -205,6 +205,13 @@ ACCESS: dict[str, Rule] = {
     "api.approve_activity": STAFF,
     "api.reject_activity": STAFF,
     # -- issue 14 api: articles (editorial helper)
+    "api.list_articles": WRITERS,
+    "api.create_article": WRITERS,  # the services decide who may publish
+    "api.get_article": WRITERS,
+    "api.update_article": WRITERS,
+    "api.delete_article": WRITERS,
+    "api.article_revisions": WRITERS,
+    "api.restore_revision": WRITERS,
     # -- issue 14 api: users (people helper)
     "api.list_users": roles(ADMIN),
     "api.update_user": roles(ADMIN),

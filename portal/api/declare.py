@@ -44,6 +44,7 @@ TAGS = {tag.name: tag for tag in (
     Tag(name="households", description="Green households and city figures."),
     Tag(name="schools", description="School activity posts and their review."),
     Tag(name="meta", description="This description."),
+    Tag(name="articles", description="Articles, news, notices and pages (editorial)."),
 )}
 
 bp = APIBlueprint("api", __name__, url_prefix=PREFIX, template_folder="templates")

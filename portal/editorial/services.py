@@ -49,7 +49,7 @@ from portal.learn.content import Plan
 from portal.learn.models import Article, Observance, Topic
 from portal.learn.services import ARTICLE
 from portal.media.models import Media
-from portal.paging import Page, keyset
+from portal.paging import PAGE_SIZE, Page, keyset
 from portal.rules import RuleError
 from portal.security import ADMIN, EDITOR, ORGANIZER
 from portal.site import zone
@@ -222,24 +222,24 @@ def latest(entry: Entry) -> Revision | None:
 LIST_ORDER = (Entry.updated_at, Entry.id)
 
 
-def entries_page(kind: str | None, status: str | None, after: tuple | None) -> Page:
+def entries_page(kind: str | None, status: str | None, after: tuple | None,
+                 size: int = PAGE_SIZE, param: str = "after") -> Page:
     """The back office's list, last changed first, with who changed it (one statement)."""
     stmt = sa.select(Entry).options(sa.orm.joinedload(Entry.updated_by))
     if kind:
         stmt = stmt.where(Entry.kind == kind)
     if status:
         stmt = stmt.where(Entry.status == status)
-    return keyset(stmt, LIST_ORDER, after, descending=True)
+    return keyset(stmt, LIST_ORDER, after, size=size, descending=True, param=param)
 
 
-def revisions_page(entry: Entry, before: int | None) -> Page:
+def revisions_page(entry: Entry, before: int | None, size: int = PAGE_SIZE) -> Page:
     stmt = (sa.select(Revision).options(sa.orm.load_only(
         Revision.id, Revision.number, Revision.author_id, Revision.created_at, Revision.note,
         Revision.source), sa.orm.joinedload(Revision.author))
         .where(Revision.entry_id == entry.id))
     after = (before,) if before is not None else None
-    page = keyset(stmt, (Revision.number,), after, descending=True, param="before")
-    return page
+    return keyset(stmt, (Revision.number,), after, size=size, descending=True, param="before")
 
 
 def title_of(revision: Revision | None, locale: str = "zh") -> str:
@@ -365,10 +365,23 @@ def submit(user: User, entry: Entry) -> Entry:
     return entry
 
 
+def forbidden_message() -> str:
+    return _("Only organizers and administrators can publish. Submit it for review instead.")
+
+
+def fixed_message(name: str) -> str:
+    if name == "slug":
+        return _("The address name cannot be changed.")
+    return _("What an article is cannot be changed.")
+
+
+def archived_reason() -> str:
+    return _("Archived through the API")
+
+
 def _require_publisher(user: User | None, entry: Entry, rev: Revision | None) -> None:
     if not can_publish(user):
-        raise RuleError("forbidden", _("Only organizers and administrators can publish. "
-                                       "Submit it for review instead."), 403)
+        raise RuleError("forbidden", forbidden_message(), 403)
     if current_app.config.get("EDITORIAL_SECOND_REVIEW") and rev is not None \
             and rev.author_id == user.id:
         raise RuleError("second_review", _("A second person must review and publish what "

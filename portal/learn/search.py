@@ -11,10 +11,18 @@ from portal.learn.models import Article, Observance
 from portal.learn.services import ARTICLE, OBSERVANCE
 
 
+def _path(a: Article) -> str:
+    if a.kind == "page":
+        return "/privacy" if a.slug == "privacy" else f"/pages/{a.slug}"
+    if a.kind == "campaign":
+        return f"/observances/{a.slug}"
+    return f"/learn/{a.slug}"  # library articles, news and notices
+
+
 def article_document(a: Article) -> search.Document:
     return search.Document(kind=ARTICLE, id=a.slug, lang=a.lang, title=a.title,
                            body=f"{a.summary}\n{a.body_html().striptags()}",  # stored HTML
-                           url=f"/learn/{a.slug}?lang={a.lang}", summary=a.summary)
+                           url=f"{_path(a)}?lang={a.lang}", summary=a.summary)
 
 
 def observance_documents(o: Observance):

@@ -32,7 +32,13 @@ METHODS = {"get", "put", "post", "delete", "patch"}
 # Whose token the fuzzing sends (see _world); other operations get the citizen's.
 TOKEN_FOR = {"createEvent": "organizer", "approveActivity": "organizer",
              "rejectActivity": "organizer", "createActivity": "editor", "getActivity": "editor",
-             "getHousehold": "member", "setPledges": "member", "reportMonth": "member"}
+             "getHousehold": "member", "setPledges": "member", "reportMonth": "member",
+             "listUsers": "admin", "updateUser": "admin",
+             # articles (issue 14, editorial): an organizer may do everything
+             "listArticles": "organizer", "createArticle": "organizer",
+             "getArticle": "organizer", "updateArticle": "organizer",
+             "deleteArticle": "organizer", "articleRevisions": "organizer",
+             "restoreRevision": "organizer"}
 
 
 def _flask_path(rule: str) -> str:
@@ -516,6 +522,62 @@ def test_every_described_answer_happens_and_conforms(world, api_schema):
 
     assert call("GET", f"{v1}/openapi.json", None, 200)["openapi"] == "3.1.0"
     assert "<h1" in call("GET", f"{v1}/docs", c, 200)
+    # people (issue 14): administrators find accounts and change their role or suspension
+    a, user = world.admin, f"{v1}/users/{{user_id}}"
+    found = call("GET", f"{v1}/users", a, 200, query={"q": "other@"})
+    assert [u["id"] for u in found] == [world.other_id]
+    assert len(call("GET", f"{v1}/users", a, 200, query={"limit": 1})) == 1
+    call("GET", f"{v1}/users", c, 403)
+    for query in ({"limit": "0"}, {"cursor": "x"}, {"q": "x" * 101}):
+        call("GET", f"{v1}/users", a, 400, query=query)
+    them = {"user_id": world.other_id}
+    assert call("PATCH", user, a, 200, path_parameters=them, body={"role": "editor"})[
+        "role"] == "editor"
+    call("PATCH", user, c, 403, path_parameters=them, body={"role": "admin"})
+    call("PATCH", user, a, 404, path_parameters={"user_id": 999}, body={})
+    call("PATCH", user, a, 400, path_parameters=them, body=["role"])
+    call("PATCH", user, a, 422, path_parameters=them, body={"suspended": True})
+    call("PATCH", user, a, 409, path_parameters={"user_id": world.admin_id},
+         body={"role": "citizen"})
+    assert call("PATCH", user, a, 200, path_parameters=them,
+                body={"suspended": True, "reason": "test"})["suspended"] is True
+
+    # articles (issue 14, editorial): writers only; editors cannot publish
+    art, one = f"{v1}/articles/{{slug}}", {"slug": "api-heron-count"}
+    article = {"slug": "api-heron-count", "kind": "news", "topics": ["nature"],
+               "zh": {"title": "鹭鸟调查", "body": "南湖湿地的苍鹭。"},
+               "en": {"title": "Heron count", "body": "Herons at Nanhu."}, "status": "draft"}
+    made = call("POST", f"{v1}/articles", org, 201, body=article)
+    assert made["url"].endswith("/learn/api-heron-count") and made["revision"] == 1
+    call("POST", f"{v1}/articles", c, 403, body=article)
+    call("POST", f"{v1}/articles", org, 400, body=["not", "an", "object"])
+    call("POST", f"{v1}/articles", org, 422, body=article)  # the slug is taken
+    call("GET", f"{v1}/articles", org, 200, query={"kind": "news"})
+    call("GET", f"{v1}/articles", c, 403)
+    call("GET", f"{v1}/articles", org, 400, query={"limit": "0"})
+    call("GET", art, org, 200, path_parameters=one)
+    call("GET", art, c, 403, path_parameters=one)
+    call("GET", art, org, 404, path_parameters={"slug": "no-such-article"})
+    published = call("PUT", art, org, 200, path_parameters=one,
+                     body={**article, "status": "published"})
+    assert published["status"] == "published" and published["revision"] == 2
+    call("PUT", art, c, 403, path_parameters=one, body=article)
+    call("PUT", art, org, 404, path_parameters={"slug": "no-such-article"}, body=article)
+    call("PUT", art, org, 400, path_parameters=one, body=["x"])
+    call("PUT", art, org, 422, path_parameters=one, body={**article, "kind": "notice"})
+    revs = call("GET", f"{art}/revisions", org, 200, path_parameters=one)
+    assert [r["number"] for r in revs] == [2, 1]
+    call("GET", f"{art}/revisions", c, 403, path_parameters=one)
+    call("GET", f"{art}/revisions", org, 404, path_parameters={"slug": "no-such-article"})
+    restore = f"{art}/revisions/{{n}}/restore"
+    assert call("POST", restore, org, 200, path_parameters={**one, "n": 1})["revision"] == 3
+    call("POST", restore, c, 403, path_parameters={**one, "n": 1})
+    call("POST", restore, org, 404, path_parameters={**one, "n": 99})
+    call("DELETE", art, c, 403, path_parameters=one)
+    assert call("DELETE", art, org, 200, path_parameters=one)["status"] == "unpublished"
+    call("DELETE", art, org, 409, path_parameters=one)
+    call("DELETE", art, org, 404, path_parameters={"slug": "no-such-article"})
+
 
     # A token that is not valid is refused by every operation, public ones included.
     for (path, method) in _described(spec_for(world.app)):

@@ -45,6 +45,7 @@ CONTENT_TYPES = {WEBP: "image/webp", JPEG: "image/jpeg"}
 audit.describe("media.upload", _l("{actor} uploaded the picture “{label}”"))
 audit.describe("media.update", _l("{actor} changed the description of the picture “{label}”"))
 audit.describe("media.delete", _l("{actor} deleted the picture “{label}”"))
+audit.kind_word("media", _l("picture"))
 
 
 @dataclass(frozen=True)
@@ -216,8 +217,7 @@ def update(user, media_id: int, alt_zh: str, alt_en: str, credit: str,
         for name in changed:
             setattr(media, name, getattr(texts, name))
         if changed:
-            audit.record(user, "media.update", target=f"media:{media.id}", label=_label(media),
-                         fields=changed)
+            audit.record(user, "media.update", target=f"media:{media.id}", label=_label(media))
     return media
 
 

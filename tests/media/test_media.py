@@ -14,6 +14,7 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 
 from portal.accounts.models import User
+from portal.audit.models import AuditEntry
 from portal.db import utcnow, writing
 from portal.events.models import PUBLISHED, Event
 from portal.extensions import db
@@ -203,6 +204,11 @@ def test_uploading_through_the_pages_and_editing(app, staff):
     assert answer.status_code == 302
     with app.app_context():
         assert _stored(app) == (0, [])
+        logged = db.session.execute(sa.select(AuditEntry.action, AuditEntry.target,
+                                              AuditEntry.actor_id).order_by(AuditEntry.id)).all()
+        assert [tuple(row) for row in logged] == [
+            (action, f"media:{media_id}", staff["editor"])
+            for action in ("media.upload", "media.update", "media.delete")]
 
 
 def test_citizens_and_anonymous_visitors_get_no_staff_page(app, staff):

@@ -4,6 +4,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -113,8 +114,9 @@ REASON_LENGTH = Length(max=REASON_MAX, message=_l("Use at most %(max)d character
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()), validators=[
-        DataRequired(message=_l("Please choose a role."))])
+    role = SelectField(_l("Role"), choices=[SelectChoice(code, label)
+                                            for code, label in ROLE_LABELS.items()],
+                       validators=[DataRequired(message=_l("Please choose a role."))])
     reason = StringField(_l("Reason (optional)"), filters=[_strip], validators=[
         Optional(), REASON_LENGTH], description=_l("Recorded in the audit log."))
     submit = SubmitField(_l("Change role"))

@@ -13,6 +13,7 @@ and rendered at /api/v1/docs).
 from __future__ import annotations
 
 import inspect
+import sys
 from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -309,9 +310,16 @@ def _schema(model: type[BaseModel]) -> dict[str, dict]:
     return {model.__name__: schema, **schema.pop("$defs", {})}
 
 
-MODELS = {name: model for name, model in vars(schemas).items()
-          if isinstance(model, type) and issubclass(model, BaseModel)
-          and model.__module__ == schemas.__name__}
+def _models() -> dict[str, type[BaseModel]]:
+    """The API's models by name: those of ``schemas`` and of the feature modules beside it
+    (``portal.api.people``, ``articles``, ``inbox``: each declares its own)."""
+    found: dict[str, type[BaseModel]] = {}
+    for module_name, module in list(sys.modules.items()):
+        if module_name == schemas.__name__ or module_name.startswith("portal.api."):
+            found.update({name: model for name, model in vars(module).items()
+                          if isinstance(model, type) and issubclass(model, BaseModel)
+                          and model.__module__ == module_name})
+    return found
 
 
 def _parameters(op: dict, declared: Declared) -> None:
@@ -338,9 +346,10 @@ def build() -> dict[str, Any]:
     components = doc["components"]
     named = [*components.get("schemas", {}), "Error"]  # the models flask-openapi3 found
     components["schemas"] = {}
+    models = _models()
     for name in named:
-        if name in MODELS:
-            components["schemas"].update(_schema(MODELS[name]))
+        if name in models:
+            components["schemas"].update(_schema(models[name]))
     components["responses"] = {
         "MethodNotAllowed": {
             "description": "The path does not accept this method "

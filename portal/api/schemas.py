@@ -189,7 +189,7 @@ class EventsQuery(LangQuery):
 class Me(Answer):
     email: str = Field(json_schema_extra={"format": "idn-email"})
     display_name: str
-    role: Literal["citizen", "school", "organizer", "admin"]
+    role: Literal["citizen", "school", "editor", "organizer", "admin"]
     locale: Lang = Field(description="The account's language, else the site default.")
 
 

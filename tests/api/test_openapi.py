@@ -327,6 +327,7 @@ def _world(app) -> SimpleNamespace:
     organizer = make_user(app, email="org@example.org", role="organizer")
     member = make_user(app, email="member@example.org")
     unverified = make_user(app, email="new@example.org", verified=False)
+    admin = make_user(app, email="admin@example.org", role="admin")  # people (issue 14)
     with app.app_context():
         home = households.register(db.session.get(User, member), households.HouseholdInput(
             name="李家", district="nanhu", members=2))
@@ -348,7 +349,8 @@ def _world(app) -> SimpleNamespace:
         other_event=make_event(app, organizer, capacity=5, days=20),
         citizen=_token(app, citizen), other=_token(app, other), editor=_token(app, editor),
         organizer=_token(app, organizer), member=_token(app, member),
-        unverified=_token(app, unverified))
+        unverified=_token(app, unverified), admin=_token(app, admin), other_id=other,
+        admin_id=admin)
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ V1 = "/api/v1/articles"
 
 def _token(app, uid):
     with app.app_context():
-        return {"Authorization": f"Bearer {accounts.create_api_token(db.session.get(User, uid), 't')[1]}"}
+        token = accounts.create_api_token(db.session.get(User, uid), "t")[1]
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -319,9 +319,6 @@ DECISION_SUBJECTS = {
     "revoke": _l("Your green-family title has been revoked"),
 }
 REVIEW_SUBJECT = _l("Your green-family title is due for review")
-
-
-def send_decision_mail(payload: dict) -> None:
 audit.describe("households.approved", _l("{actor} named '{label}' a green family"),
                _l("Green family named"))
 audit.describe("households.rejected", _l("{actor} turned down the green-family application of "
@@ -334,6 +331,9 @@ audit.describe("households.revoke", _l("{actor} revoked the green-family title o
                _l("Green-family title revoked"))
 audit.describe("households.unmask", _l("{actor} looked at the full phone number of '{label}'"),
                _l("Phone number shown"))
+
+
+def send_decision_mail(payload: dict) -> None:
     """The job: tell the household's owner about a decision (nobody, if they left)."""
     event = db.session.get(StatusEvent, payload["event"])
     household = db.session.get(Household, event.household_id) if event else None
@@ -463,11 +463,11 @@ def decide(application_id: int, approve: bool, by: User, reason: str = "") -> Ap
             _history(household, "approved", by, reason)
         else:
             _history(household, "rejected", by, reason)
+        audit.record(by, f"households.{'approved' if approve else 'rejected'}",
+                     f"household:{household.id}", household.name, reason)
     return app
 
 
-        audit.record(by, f"households.{'approved' if approve else 'rejected'}",
-                     f"household:{household.id}", household.name, reason)
 def review(household_id: int, action: str, by: User, reason: str = "",
            rectify_by: date | None = None) -> Household:
     """Periodic review of a named household: confirm, ask for rectification, or revoke."""
@@ -494,11 +494,11 @@ def review(household_id: int, action: str, by: User, reason: str = "",
         else:
             raise RuleError("bad_action", _("Unknown review action."), 422)
         _history(household, action, by, reason)
+        audit.record(by, f"households.{action}", f"household:{household.id}", household.name,
+                     reason, until=rectify_by if action == "rectify" else None)
     return household
 
 
-        audit.record(by, f"households.{action}", f"household:{household.id}", household.name,
-                     reason, until=rectify_by if action == "rectify" else None)
 def verify(code: str) -> Household | None:
     code = (code or "").strip().upper()
     if not re.fullmatch(r"[A-Z0-9]{6,16}", code):
@@ -510,10 +510,10 @@ def unmask_phone(household: Household, by: User) -> str:
     """Staff see the full number only on request, and every request is recorded."""
     with writing():
         db.session.add(PhoneUnmask(household_id=household.id, by_id=by.id))
+        audit.record(by, "households.unmask", f"household:{household.id}", household.name)
         phone = household.phone or ""
     return phone
 
-        audit.record(by, "households.unmask", f"household:{household.id}", household.name)
 
 # -- public figures ------------------------------------------------------------------------
 

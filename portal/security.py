@@ -157,6 +157,7 @@ ACCESS: dict[str, Rule] = {
     "media.new": WRITERS,
     "media.edit": WRITERS,
     "media.delete": WRITERS,
+    # -- issue 14: editorial back office (editorial helper)
     "editorial.index": WRITERS,
     "editorial.new": WRITERS,
     "editorial.edit": WRITERS,  # the services decide who may publish
@@ -168,7 +169,6 @@ ACCESS: dict[str, Rule] = {
     "learn.news": PUBLIC,
     "learn.notices": PUBLIC,
     "core.page": PUBLIC,
-    # -- issue 14: editorial back office (editorial helper)
     # -- issue 14: people (people helper)
     "accounts.people": roles(ADMIN),
     "accounts.person": roles(ADMIN),
@@ -184,14 +184,14 @@ ACCESS: dict[str, Rule] = {
     # without a source; organizers and admins see the rest).
     "inbox.inbox": WRITERS,
     # -- issue 14: audit log (audit helper)
+    "audit.log": roles(ADMIN),
+    "audit.export": roles(ADMIN),
     # api
     "api.me": SIGNED_IN,
     "api.search_api": PUBLIC,
     "api.observances": PUBLIC,
     "api.list_events": PUBLIC,
     "api.event": PUBLIC,
-    "audit.log": roles(ADMIN),
-    "audit.export": roles(ADMIN),
     "api.create_event": EVENT_ORGANIZERS,
     "api.signup": SIGNED_IN,
     "api.cancel_signup": SIGNED_IN,

@@ -130,8 +130,8 @@ def _url(entry: Entry) -> str:
     return links.absolute("learn.article", slug=entry.slug)
 
 
-def _article(entry: Entry) -> Article:
-    rev = services.latest(entry)
+def _article(entry: Entry, rev=None) -> Article:
+    rev = rev if rev is not None else services.latest(entry)
     tz = zone()
     return Article(
         slug=entry.slug, kind=entry.kind, status=entry.status,
@@ -197,7 +197,8 @@ def list_articles(query: ArticlesQuery):
     page = services.entries_page(query.kind, None, keyset_cursor(services.LIST_ORDER,
                                                                  "cursor"),
                                  size=query.limit, param="cursor")
-    answer = reply(Articles([_article(e) for e in page.items]))
+    latest = services.latest_of(page.items)
+    answer = reply(Articles([_article(e, latest.get(e.id)) for e in page.items]))
     if page.next is not None:
         args = {k: v for k, v in request.args.items() if k != "cursor"}
         answer.headers["Link"] = \

@@ -219,6 +219,16 @@ def latest(entry: Entry) -> Revision | None:
     return revision(entry, entry.latest_revision) if entry.latest_revision else None
 
 
+def latest_of(entries: list[Entry]) -> dict[int, Revision]:
+    """The latest revision of each entry, in one statement (entry id → revision)."""
+    pairs = [(e.id, e.latest_revision) for e in entries if e.latest_revision]
+    if not pairs:
+        return {}
+    rows = db.session.scalars(sa.select(Revision).where(
+        sa.tuple_(Revision.entry_id, Revision.number).in_(pairs)))
+    return {r.entry_id: r for r in rows}
+
+
 LIST_ORDER = (Entry.updated_at, Entry.id)
 
 

@@ -7,12 +7,15 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from portal import search, stored_html
+from portal.events.models import Event
 from portal.extensions import db
 from portal.i18n import pick_version
 from portal.learn.content import Plan
 from portal.learn.models import Article, Observance, Topic, article_topics
 from portal.media.models import Media
 from portal.paging import Page, keyset
+from portal.schools.models import PUBLISHED as POST_PUBLISHED
+from portal.schools.models import Activity
 
 ARTICLE, OBSERVANCE = "article", "observance"
 
@@ -209,6 +212,31 @@ def cover(article: Article | None) -> Media | None:
     if article is None or article.cover_id is None:
         return None
     return db.session.get(Media, article.cover_id)
+
+
+# -- an observance day's campaign page ------------------------------------------------------
+
+CAMPAIGN_POSTS = 6  # recent school posts the page shows
+
+
+def campaign(slug: str, locale: str) -> Article | None:
+    """The staff's text for an observance day (an entry of kind campaign), if published."""
+    rows = {a.lang: a for a in db.session.scalars(sa.select(Article).where(
+        Article.slug == slug, Article.kind == "campaign"))}
+    return pick(rows, locale) if rows else None
+
+
+def posts_about_observance(slug: str) -> list[Activity]:
+    """Recent public school posts about an observance day: those linked to one of its events
+    (newest first, at most ``CAMPAIGN_POSTS``), with their schools, in one statement."""
+    stmt = (sa.select(Activity).join(Event, Event.id == Activity.event_id)
+            .where(Event.observance_slug == slug, Activity.status == POST_PUBLISHED,
+                   Activity.hidden.is_(False), Activity.title != "")
+            .options(sa.orm.load_only(Activity.id, Activity.title, Activity.activity_date,
+                                      Activity.school_id),
+                     sa.orm.joinedload(Activity.school))
+            .order_by(Activity.published_at.desc(), Activity.id.desc()).limit(CAMPAIGN_POSTS))
+    return list(db.session.scalars(stmt))
 
 
 def observances() -> list[Observance]:

@@ -1,11 +1,13 @@
-from datetime import date
+from datetime import date, datetime
 
 from flask import Blueprint, abort, redirect, render_template, url_for
 
+from portal.events import services as events
 from portal.i18n import _l, current_locale, format_skeleton
 from portal.learn import search, services
 from portal.learn.observances import today, upcoming
 from portal.paging import keyset_cursor
+from portal.site import zone
 
 bp = Blueprint("learn", __name__, template_folder="templates")
 
@@ -80,11 +82,21 @@ def observance(slug: str):
     if found is None:
         abort(404)
     next_dates = upcoming(found)
-    articles, more = services.articles_about_observance(slug, current_locale())
+    locale = current_locale()
+    articles, more = services.articles_about_observance(slug, locale)
+    text = services.campaign(slug, locale)  # the campaign page's staff text, if published
     return render_template("learn/observance.html", obs=found, upcoming=next_dates,
                            tentative=any(occ is None or occ.provisional
                                          for _year, occ in next_dates),
-                           articles=articles, more_articles=more)
+                           articles=articles, more_articles=more, campaign=text,
+                           cover=services.cover(text),
+                           events=events.published_between(
+                               datetime.now(zone()), None, observance=slug,
+                               limit=CAMPAIGN_EVENTS, listed=True),
+                           posts=services.posts_about_observance(slug))
+
+
+CAMPAIGN_EVENTS = 5  # the day's upcoming events its page shows
 
 
 KIND_LABELS = {"fixed": _l("Same date every year"),

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import sqlalchemy as sa
+
 from portal import markup
 from portal.db import utcnow
 from portal.editorial.models import Entry, Revision
 from portal.extensions import db
-from portal.learn.models import Article
+from portal.learn.models import Article, Observance
 from tests.budget import Route
 
 ZH, EN = "预算新闻正文。", "Budget news text."
@@ -46,6 +48,7 @@ ROUTES: dict[str, Route] = {
                                       form={"reason": ""}),
     "editorial.send_back": Route(_entry("/send-back"), "organizer", 302, "POST",
                                  form={"back-reason": "x"}),
+    "learn.observance campaign": Route(lambda i: f"/observances/{i['campaign']}"),
     "learn.news": Route("/news"),
     "learn.notices": Route("/notices"),
     "core.page": Route("/pages/about"),
@@ -106,6 +109,14 @@ def seed(n: int, ids: dict, people: dict, others: list) -> None:
                                           ("en", f"Budget {word} {i}", EN)))
             if kind == "news" and i == 0:
                 ids["entry"] = entry.id
+    # the first observance day's campaign page (its staff text)
+    day = db.session.scalar(sa.select(Observance.slug).order_by(Observance.slug))
+    db.session.add_all(Article(slug=day, lang=lang, kind="campaign", title=title, summary="",
+                               body=ZH, html=f"<p>{ZH}</p>", html_version=markup.VERSION,
+                               updated=date.today(), related=[], observances=[day],
+                               content_hash="c" * 64, published_at=now)
+                       for lang, title in (("zh", "预算活动页"), ("en", "Budget campaign")))
+    ids["campaign"] = day
     draft = Entry(slug="budget-draft", kind="news", status="draft", created_at=now,
                   updated_at=now, latest_revision=1, languages="zh")
     db.session.add(draft)

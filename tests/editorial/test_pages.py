@@ -13,6 +13,7 @@ from portal.editorial import services
 from portal.extensions import db
 from portal.learn.models import Article
 from tests.conftest import csrf_token, make_user, sign_in
+from tests.events.conftest import make_event
 
 
 @pytest.fixture
@@ -166,3 +167,21 @@ def test_public_pages_come_from_the_database(staff):
         services.publish(organizer, services.get(services.save(organizer, entry,
                                                                draft).entry_id))
     assert "Privacy notice (edited)" in client.get("/privacy?lang=en").get_data(as_text=True)
+
+
+def test_the_campaign_page_shows_the_staff_text_and_the_days_events(staff):
+    client = staff.test_client()
+    with staff.app_context():
+        organizer = db.session.get(services.User, 2)
+        rev = services.save(organizer, None, services.Draft(
+            kind="campaign", slug="world-water-day",
+            en={"title": "Join us for World Water Day", "body": "Save water at home."}))
+        services.publish(organizer, services.get(rev.entry_id))
+    event = make_event(staff, 2, observance_slug="world-water-day")
+    page = client.get("/observances/world-water-day?lang=en").get_data(as_text=True)
+    assert "Join us for World Water Day" in page and "Save water at home." in page
+    assert f"/events/{event}" in page
+    assert client.get("/learn/world-water-day").status_code == 301
+    # the library lists do not show campaign pages
+    assert "Join us for World Water Day" not in client.get("/learn?lang=en").get_data(
+        as_text=True)

@@ -95,6 +95,10 @@ PERSONAL: list[Personal] = [
     Personal("audit_log", "actor_id", UNLINKED, None, _STAFF_WORK),
     # dashboard
     Personal("entered_figures", "entered_by_id", UNLINKED, None, _STAFF_WORK),
+    # editorial (issue 14): who saved, changed or submitted content
+    Personal("entries", "updated_by_id", UNLINKED, None, _STAFF_WORK),
+    Personal("entries", "submitted_by_id", UNLINKED, None, _STAFF_WORK),
+    Personal("revisions", "author_id", UNLINKED, None, _STAFF_WORK),
     # media library (issue 14): who uploaded a picture
     Personal("media", "uploaded_by_id", UNLINKED, None, _STAFF_WORK),
     # notifications (issue 14)
@@ -107,6 +111,7 @@ PERSONAL: list[Personal] = [
 NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("events", "notes"): "the organiser's notes about the event, not about a person",
     ("activities", "reason"): "the reviewer's reason about a post",
+    ("entries", "unpublish_reason"): "staff's reason for taking content off the site",
     ("activities", "hidden_reason"): "why a post is hidden ('reports' or staff's words)",
     ("audit_log", "reason"): "staff's reason for an action (a post, a school, an account…)",
     ("schools", "name_zh"): "an institution's name",

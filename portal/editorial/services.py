@@ -607,6 +607,24 @@ def _public_path(entry: Entry) -> str:
 public_path = _public_path
 
 
+# -- the staff inbox: what waits for a publisher -----------------------------------------------
+
+def submitted_count():
+    return sa.select(sa.func.count()).select_from(Entry).where(Entry.status == SUBMITTED)
+
+
+def submitted_items(limit: int) -> list[inbox.Item]:
+    """Entries submitted for review, longest waiting first, with their latest titles."""
+    rows = db.session.execute(
+        sa.select(Entry, Revision).join(Revision, sa.and_(
+            Revision.entry_id == Entry.id, Revision.number == Entry.latest_revision))
+        .where(Entry.status == SUBMITTED).order_by(Entry.updated_at, Entry.id).limit(limit))
+    return [inbox.Item(title=title_of(rev) or entry.slug,
+                       detail=str(KIND_LABELS.get(entry.kind, entry.kind)),
+                       created_at=entry.updated_at, link=f"/manage/content/{entry.id}")
+            for entry, rev in rows]
+
+
 # -- content/ files: the first revisions -------------------------------------------------------
 
 def _file_hash(files: dict) -> str:

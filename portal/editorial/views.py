@@ -11,7 +11,9 @@ from portal.core.content import register_loader
 from portal.editorial import cli, services
 from portal.editorial.forms import EntryForm, ReasonForm, RestoreForm, SendBackForm
 from portal.editorial.models import LANGS, STATUSES
-from portal.i18n import _, current_locale
+from portal.editorial.services import PUBLISHERS
+from portal.i18n import _, _l, current_locale
+from portal.inbox import services as inbox
 from portal.learn import content
 from portal.learn import services as learn
 from portal.paging import cursor, keyset_cursor
@@ -29,6 +31,9 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(kind_name=kind_name, status_name=status_name,
                                  source_name=source_name,
                                  translation_statuses=services.translation_status)
+    inbox.register_source("editorial.submitted", _l("Articles submitted for review"),
+                          services.submitted_count, services.submitted_items,
+                          "editorial.index", roles=PUBLISHERS)
     app.register_blueprint(bp)
 
 

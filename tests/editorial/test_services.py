@@ -18,6 +18,8 @@ from portal.editorial import services
 from portal.editorial.models import Revision
 from portal.editorial.services import Draft
 from portal.extensions import db
+from portal.inbox import services as inbox
+from portal.inbox.models import Notification
 from portal.jobs.models import Job
 from portal.learn.models import Article
 from portal.rules import RuleError
@@ -64,7 +66,6 @@ def test_editor_saves_and_submits_but_cannot_publish(library, people):
         assert rows["en"].title == "River clean-up" and "South Lake" in rows["en"].html
         assert services.get(entry.id).status == "published"
         # the editor is told (the inbox's notification)
-        from portal.inbox.models import Notification
         told = db.session.scalar(sa.select(Notification).where(
             Notification.user_id == people["editor"]))
         assert told is not None and told.kind == "editorial.published"
@@ -358,3 +359,16 @@ def test_export_then_sync_on_a_fresh_site_reproduces_the_content(make_app, folde
     fresh = make_app(CONTENT_DIR=str(copy))
     assert _sync(fresh).exit_code == 0
     assert published(fresh) == published(app)
+
+
+def test_submitted_articles_wait_in_the_staff_inbox(library, people):
+    with library.app_context():
+        rev = services.save(_user(people["editor"]), None, _draft())
+        services.submit(_user(people["editor"]), services.get(rev.entry_id))
+        organizer = _user(people["organizer"])
+        assert inbox.counts(organizer)["editorial.submitted"] == 1
+        items = services.submitted_items(20)
+        assert [i.title for i in items] == ["河道清洁行动"]
+        assert items[0].link == f"/manage/content/{rev.entry_id}"
+        services.publish(organizer, services.get(rev.entry_id))
+        assert inbox.counts(organizer)["editorial.submitted"] == 0

@@ -66,19 +66,22 @@ class Reported:
     post: Activity
     open: int  # open reports
     counting: int  # … of which count towards hiding
+    reasons: str = ""  # what the open reports say, joined (issue 14: shown in the queue)
 
 
 def _open_counts():
     return (sa.select(ActivityReport.activity_id,
                       sa.func.count().label("open"),
                       sa.func.sum(sa.case((ActivityReport.counted.is_(True), 1), else_=0))
-                      .label("counting"))
+                      .label("counting"),
+                      sa.func.aggregate_strings(ActivityReport.reason, " / ").label("reasons"))
             .where(ActivityReport.resolved.is_(False))
             .group_by(ActivityReport.activity_id).subquery())
 
 
 def _reported(page: Page) -> Page:
-    page.items = [Reported(post, int(n), int(k or 0)) for post, n, k in page.items]
+    page.items = [Reported(post, int(n), int(k or 0), (why or "")[:300])
+                  for post, n, k, why in page.items]
     return page
 
 
@@ -95,7 +98,7 @@ def hidden_by_reports(after: tuple | None = None) -> Page:
     keep them hidden, with their schools in the same statement."""
     return _reported(keyset(
         sa.select(Activity, sa.func.coalesce(_OPEN.c.open, 0),
-                  sa.func.coalesce(_OPEN.c.counting, 0))
+                  sa.func.coalesce(_OPEN.c.counting, 0), _OPEN.c.reasons)
         .outerjoin(_OPEN, _OPEN.c.activity_id == Activity.id)
         .options(orm.joinedload(Activity.school))
         .where(Activity.hidden.is_(True), Activity.hidden_reason == HIDDEN_BY_REPORTS),
@@ -106,7 +109,7 @@ def reported_visible(after: tuple | None = None) -> Page:
     """One page of the published posts still up that have open reports (not enough that
     count to hide), most reported first, with their schools in the same statement."""
     return _reported(keyset(
-        sa.select(Activity, _OPEN.c.open, _OPEN.c.counting)
+        sa.select(Activity, _OPEN.c.open, _OPEN.c.counting, _OPEN.c.reasons)
         .join(_OPEN, _OPEN.c.activity_id == Activity.id)
         .options(orm.joinedload(Activity.school))
         .where(Activity.hidden.is_(False), Activity.status == PUBLISHED),

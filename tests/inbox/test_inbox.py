@@ -121,3 +121,10 @@ def test_the_notifications_api_pages_with_a_link_header(library, world):
         "Authorization": f"Bearer {other}"}).get_json()["notifications"]
     assert all(n["kind"] == "schools.report_handled" for n in mine)
     assert client.get("/api/v1/notifications?cursor=abc", headers=headers).status_code == 400
+
+
+def test_the_moderation_queue_shows_the_reports_reasons(library, world):
+    staff = library.test_client()
+    sign_in(staff, "org@example.org")
+    html = staff.get("/manage/moderation?lang=en").get_data(as_text=True)
+    assert "照片有学生正脸" in html  # a reported post still visible, with what the report says

@@ -795,13 +795,26 @@ def _must_be_admin(actor: User | None) -> None:
         raise RuleError("forbidden", _("Only administrators can manage people."), 403)
 
 
-def _other_active_admins(user: User) -> int:
-    """Administrators who are not ``user`` and not suspended; their rows are locked (on
-    PostgreSQL) so that two administrators cannot take each other's role at once."""
-    ids = db.session.scalars(sa.select(User.id).where(
-        User.role == ADMIN, User.suspended_at.is_(None), User.id != user.id)
-        .with_for_update()).all()
-    return len(ids)
+def _other_active_admins(actor: User | None, user: User) -> int:
+    """How many administrators other than ``user`` are active (not suspended).  Every
+    administrator's row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite's unit of work
+    holds the write lock), so that two administrators taking each other's role at the same
+    moment cannot both succeed: the second sees the first's change.  The actor must still be
+    one of them (their role may have been taken since their request began)."""
+    ids = set(db.session.scalars(sa.select(User.id).where(
+        User.role == ADMIN, User.suspended_at.is_(None)).with_for_update()))
+    if actor is not None and actor.id not in ids:
+        raise RuleError("forbidden", _("Only administrators can manage people."), 403)
+    return len(ids - {user.id})
+
+
+def _fresh(user_id: int) -> User:
+    """The account as it is now, its row locked (PostgreSQL) for the rest of the unit of work:
+    not the copy the request loaded earlier."""
+    user = db.session.get(User, user_id, with_for_update=True, populate_existing=True)
+    if user is None:  # deleted meanwhile
+        raise RuleError("not_found", _("This account does not exist."), 404)
+    return user
 
 
 def _last_admin() -> RuleError:
@@ -835,7 +848,8 @@ def change_role(actor: User | None, user: User, role: str, reason: str = "") -> 
     reason = _reason(reason, required=False)
     user_id = user.id
     with writing():
-        user = db.session.get(User, user_id)
+        others = _other_active_admins(actor, user)
+        user = _fresh(user_id)
         old = user.role
         if old == role:
             return user
@@ -844,7 +858,7 @@ def change_role(actor: User | None, user: User, role: str, reason: str = "") -> 
                 raise RuleError("own_role", _(
                     "You cannot take away your own administrator role. Ask another "
                     "administrator to do it."), 409)
-            if _other_active_admins(user) == 0:
+            if others == 0:
                 raise _last_admin()
         user.role = role
         audit.record(actor, ROLE_CHANGED, f"user:{user.id}", _label(user), reason,
@@ -860,12 +874,13 @@ def suspend(actor: User | None, user: User, reason: str) -> User:
     reason = _reason(reason, required=True)
     user_id = user.id
     with writing():
-        user = db.session.get(User, user_id)
+        others = _other_active_admins(actor, user)
+        user = _fresh(user_id)
         if actor is not None and actor.id == user.id:
             raise RuleError("own_account", _("You cannot suspend your own account."), 409)
         if user.suspended_at is not None:
             raise RuleError("already_suspended", _("This account is already suspended."), 409)
-        if user.role == ADMIN and _other_active_admins(user) == 0:
+        if user.role == ADMIN and others == 0:
             raise _last_admin()
         user.suspended_at = utcnow()
         user.suspended_reason = reason
@@ -881,7 +896,7 @@ def restore(actor: User | None, user: User, reason: str = "") -> User:
     reason = _reason(reason, required=False)
     user_id = user.id
     with writing():
-        user = db.session.get(User, user_id)
+        user = _fresh(user_id)
         if user.suspended_at is None:
             raise RuleError("not_suspended", _("This account is not suspended."), 409)
         user.suspended_at, user.suspended_reason, user.suspended_by_id = None, "", None
@@ -895,7 +910,7 @@ def send_password_reset(actor: User | None, user: User) -> None:
     _must_be_admin(actor)
     user_id = user.id
     with writing():
-        user = db.session.get(User, user_id)
+        user = _fresh(user_id)
         if user.suspended_at is not None:
             raise RuleError("suspended", _(
                 "This account is suspended. Restore it before sending a reset link."), 409)

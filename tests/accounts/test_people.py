@@ -4,6 +4,9 @@ a password reset link mailed; every action leaves an audit line."""
 
 from __future__ import annotations
 
+import threading
+from types import SimpleNamespace
+
 import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
@@ -103,6 +106,22 @@ def test_the_last_administrator_keeps_the_role(app, people):
         services.change_role(_u(people["organizer"]), _u(people["admin"]), "citizen")
         assert _u(people["admin"]).role == "citizen"
         assert [e.actor_id for e in _entries("people.role")] == [None, people["organizer"]]
+
+
+def test_an_administrator_whose_role_was_taken_meanwhile_is_refused(app, people):
+    """The actor is checked again under the lock: a request that began while they were an
+    administrator cannot act once another administrator has taken the role (so two
+    administrators taking each other's role at the same moment cannot leave none)."""
+    with app.app_context():
+        services.change_role(None, _u(people["organizer"]), "admin")
+        as_loaded = SimpleNamespace(id=people["organizer"], role="admin")  # their request's copy
+        services.change_role(_u(people["admin"]), _u(people["organizer"]), "citizen")
+        for act in (lambda: services.change_role(as_loaded, _u(people["admin"]), "citizen"),
+                    lambda: services.suspend(as_loaded, _u(people["admin"]), "revenge")):
+            with pytest.raises(RuleError) as refused:
+                act()
+            assert refused.value.status == 403
+        assert _u(people["admin"]).role == "admin" and not _u(people["admin"]).suspended
 
 
 def test_the_users_command_goes_through_the_same_rules(app, people):
@@ -231,3 +250,34 @@ def test_the_export_holds_the_last_sign_in_and_a_suspension(app, people):
         assert data["suspension"]["reason"] == "spam"
 
 
+
+
+def test_two_administrators_taking_each_others_role_at_once_leave_one(app, people):
+    """Real concurrency: two requests at the same moment, each demoting the other
+    administrator; the admins' rows are locked, so exactly one succeeds."""
+    with app.app_context():
+        services.change_role(None, _u(people["organizer"]), "admin")
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def demote(actor_id: int, target_id: int) -> None:
+        with app.app_context():
+            actor, target = _u(actor_id), _u(target_id)
+            db.session.rollback()  # no transaction open while waiting at the barrier
+            start.wait()
+            try:
+                services.change_role(actor, target, "citizen")
+                outcomes.append("done")
+            except RuleError as err:
+                outcomes.append(err.code)
+
+    threads = [threading.Thread(target=demote, args=pair) for pair in (
+        (people["admin"], people["organizer"]), (people["organizer"], people["admin"]))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["done", "forbidden"], outcomes
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(
+            User.role == "admin")) == 1

@@ -761,7 +761,7 @@ LISTED = (User.id, User.email, User.display_name, User.role, User.email_verified
           User.last_sign_in_at, User.suspended_at, User.created_at)
 
 
-def _plain_text(text: str | None) -> str:
+def plain_text(text: str | None) -> str:
     """One line of printable text: runs of white space become one space, control characters
     (NUL included, which PostgreSQL cannot store) go."""
     return "".join(c for c in " ".join((text or "").split()) if c.isprintable())
@@ -769,7 +769,7 @@ def _plain_text(text: str | None) -> str:
 
 def people_order(q: str) -> tuple:
     """The columns a list of people is ordered (and its cursor made) by."""
-    return PEOPLE_BY_NAME if _plain_text(q) else NEWEST_PEOPLE
+    return PEOPLE_BY_NAME if plain_text(q) else NEWEST_PEOPLE
 
 
 def find_people(q: str, after: tuple | None, size: int = PAGE_SIZE,
@@ -778,7 +778,7 @@ def find_people(q: str, after: tuple | None, size: int = PAGE_SIZE,
     included) or whose display name contains it, by name; with no ``q`` the newest
     accounts.  One page (``paging.keyset``) after the cursor ``after`` (from
     ``paging.keyset_cursor(people_order(q))``)."""
-    q = _plain_text(q)[:QUERY_MAX]
+    q = plain_text(q)[:QUERY_MAX]
     stmt = sa.select(User).options(sa.orm.load_only(*LISTED))
     if not q:
         return keyset(stmt, NEWEST_PEOPLE, after, size=size, descending=True, param=param)
@@ -823,7 +823,7 @@ def _last_admin() -> RuleError:
 
 
 def _reason(reason: str | None, required: bool) -> str:
-    reason = _plain_text(reason)
+    reason = plain_text(reason)
     if required and not reason:
         message = _("Please give a reason. It is recorded in the audit log.")
         raise RuleError("reason_required", message, 422, {"reason": message})

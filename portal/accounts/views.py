@@ -399,7 +399,7 @@ def _person_page(user: User, role_form=None, suspend_form=None, restore_form=Non
 def people():
     """Find accounts by e-mail address or name; without a search, the newest accounts."""
     g.personal_data = True
-    q = " ".join(request.args.get("q", "").split())[:services.QUERY_MAX]
+    q = services.plain_text(request.args.get("q", ""))[:services.QUERY_MAX]
     after = paging.keyset_cursor(services.people_order(q))
     return render_template("accounts/people.html", q=q, page=services.find_people(q, after))
 

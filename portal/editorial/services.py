@@ -167,6 +167,10 @@ def check(draft: Draft, entry: Entry | None, kinds=EDITABLE_KINDS) -> None:
         errors["zh_title"] = _("Write a title and a text in at least one language.")
     if len(draft.note or "") > NOTE_MAX:
         errors["note"] = _("A note has at most 500 characters.")
+    texts = {f"{lang}_{p}": draft.text(lang, p) for lang in LANGS for p in PARTS}
+    for name, text in {**texts, "note": draft.note or ""}.items():
+        if "\x00" in text:  # PostgreSQL cannot store it; no one types it
+            errors[name] = _("This text holds a character that cannot be stored (U+0000).")
     known_topics = set(db.session.scalars(sa.select(Topic.slug)))
     if any(t not in known_topics for t in draft.topics):
         errors["topics"] = _("Choose topics from the list.")
@@ -473,7 +477,7 @@ def unpublish(user: User, entry: Entry, reason: str) -> Entry:
     if not can_publish(user):
         raise RuleError("forbidden", _("Only organizers and administrators can unpublish."),
                         403)
-    reason = (reason or "").strip()
+    reason = (reason or "").strip().replace("\x00", "")
     if not reason:
         raise _invalid({"reason": _("Say why it is unpublished.")})
     if len(reason) > REASON_MAX:
@@ -497,7 +501,7 @@ def _unpublish(actor: User | None, entry: Entry, reason: str) -> None:
 def send_back(user: User, entry: Entry, reason: str) -> Entry:
     if not can_publish(user):
         raise RuleError("forbidden", _("Only organizers and administrators can review."), 403)
-    reason = (reason or "").strip()[:REASON_MAX]
+    reason = (reason or "").replace("\x00", "").strip()[:REASON_MAX]
     with writing():
         entry = db.session.merge(entry)
         if entry.status != SUBMITTED:

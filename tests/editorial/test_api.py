@@ -102,3 +102,10 @@ def test_bad_input_is_a_client_error(library, tokens):
     assert other.status_code == 422 and "slug" in other.json["error"]["fields"]
     assert client.get(f"{V1}/no-such", headers=org).status_code == 404
     assert client.get(V1, headers=org, query_string={"cursor": "x"}).status_code == 400
+
+
+def test_a_nul_character_is_a_client_error(library, tokens):
+    """PostgreSQL cannot store U+0000 in text: refused before it gets there."""
+    answer = library.test_client().post(V1, json=_body(title="Heron\x00count"),
+                                        headers=tokens["organizer"])
+    assert 400 <= answer.status_code < 500

@@ -442,8 +442,8 @@ def _project(entry: Entry, rev: Revision) -> None:
 
 def _publish(actor: User | None, entry: Entry, rev: Revision) -> None:
     now = utcnow()
-    if entry.published_at is None or entry.status != PUBLISHED:
-        entry.published_at = now
+    if entry.published_at is None or entry.published_revision is None:
+        entry.published_at = now  # first published (or again after being taken off)
     entry.status, entry.published_revision = PUBLISHED, rev.number
     entry.publish_at, entry.unpublish_reason = None, ""
     _project(entry, rev)

@@ -54,6 +54,11 @@ class Entry(db.Model):
     file_revision: Mapped[int | None]
 
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    # The newest revision (the list shows its titles): read-only, joined where it is needed.
+    latest: Mapped[Revision | None] = relationship(
+        primaryjoin="and_(Revision.entry_id == Entry.id, "
+                    "Revision.number == Entry.latest_revision)",
+        viewonly=True, uselist=False, lazy="raise")
 
     __table_args__ = (
         sa.CheckConstraint(sa.column("kind").in_(KINDS), name="kind_known"),

@@ -239,7 +239,9 @@ LIST_ORDER = (Entry.updated_at, Entry.id)
 def entries_page(kind: str | None, status: str | None, after: tuple | None,
                  size: int = PAGE_SIZE, param: str = "after") -> Page:
     """The back office's list, last changed first, with who changed it (one statement)."""
-    stmt = sa.select(Entry).options(sa.orm.joinedload(Entry.updated_by))
+    stmt = sa.select(Entry).options(
+        sa.orm.joinedload(Entry.updated_by),
+        sa.orm.joinedload(Entry.latest).load_only(Revision.zh_title, Revision.en_title))
     if kind:
         stmt = stmt.where(Entry.kind == kind)
     if status:

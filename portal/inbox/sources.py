@@ -141,21 +141,32 @@ def _reviews_items(limit: int) -> list[Item]:
 
 # -- entered figures due ---------------------------------------------------------------------
 
-def _entered_keys() -> list[str]:
-    return [t.key for t in dashboard.targets() if t.source == "entered"]
+def _entered() -> tuple[list[str], list[str]]:
+    """The keys of the targets staff enter figures for: (running, ended).  A target whose
+    year is over is due only while it has no figure at all (its final figure is missing); a
+    running one when its latest figure is older than ``FIGURE_PERIOD_DAYS``."""
+    year = _today().year
+    entered = [t for t in dashboard.targets() if t.source == "entered"]
+    return ([t.key for t in entered if t.year >= year],
+            [t.key for t in entered if t.year < year])
+
+
+def _distinct_keys(keys: list[str], *where):
+    return (sa.select(sa.func.count(sa.distinct(EnteredFigure.target_key)))
+            .where(EnteredFigure.target_key.in_(keys), *where).scalar_subquery())
 
 
 def _figures_count():
-    keys = _entered_keys()
+    running, ended = _entered()
     cutoff = _today() - timedelta(days=FIGURE_PERIOD_DAYS)
-    fresh = (sa.select(sa.func.count(sa.distinct(EnteredFigure.target_key)))
-             .where(EnteredFigure.target_key.in_(keys), EnteredFigure.as_of >= cutoff)
-             .scalar_subquery())
-    return sa.select(sa.literal(len(keys)) - fresh)
+    return sa.select(sa.literal(len(running) + len(ended))
+                     - _distinct_keys(running, EnteredFigure.as_of >= cutoff)
+                     - _distinct_keys(ended))
 
 
 def _figures_items(limit: int) -> list[Item]:
-    targets = {t.key: t for t in dashboard.targets() if t.source == "entered"}
+    running, ended = _entered()
+    targets = {t.key: t for t in dashboard.targets() if t.key in (*running, *ended)}
     latest = dict(db.session.execute(
         sa.select(EnteredFigure.target_key, sa.func.max(EnteredFigure.as_of))
         .where(EnteredFigure.target_key.in_(list(targets)))
@@ -164,10 +175,15 @@ def _figures_items(limit: int) -> list[Item]:
     out = []
     for key, target in targets.items():
         last = latest.get(key)
-        if last is not None and last >= cutoff:
+        if last is not None and (key in ended or last >= cutoff):
             continue
-        detail = (_("Latest figure as of %(day)s", day=format_date(last, "long")) if last
-                  else _("No figure entered yet"))
+        if key in ended:
+            detail = _("The plan period ended in %(year)s; its final figure is missing",
+                       year=target.year)
+        elif last:
+            detail = _("Latest figure as of %(day)s", day=format_date(last, "long"))
+        else:
+            detail = _("No figure entered yet")
         out.append(Item(str(target.text()), detail, None, url_for("dashboard.staff")))
     return out[:limit]
 

@@ -30,7 +30,8 @@ def init_app(app) -> None:
     content_cli.add_command(cli.content_export)  # flask content export DIR
     app.jinja_env.globals.update(kind_name=kind_name, status_name=status_name,
                                  source_name=source_name,
-                                 translation_statuses=services.translation_status)
+                                 translation_statuses=services.translation_status,
+                                 entry_title=_entry_title)
     inbox.register_source("editorial.submitted", _l("Articles submitted for review"),
                           services.submitted_count, services.submitted_items,
                           "editorial.index", roles=PUBLISHERS)
@@ -54,6 +55,12 @@ def _entry_or_404(entry_id: int):
     if entry is None:
         abort(404)
     return entry
+
+
+def _entry_title(entry, latest) -> str:
+    """What the back office calls an entry: its newest title in the reader's language (else
+    the other), else its address name."""
+    return services.title_of(latest, current_locale()) or entry.slug
 
 
 @bp.route("/manage/content")

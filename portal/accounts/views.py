@@ -376,6 +376,10 @@ DATA_LABELS = {
     "posts_authored": _l("Posts written"), "title": _l("Title"), "body": _l("Text"),
     "draft_title": _l("Title of the draft"), "draft_body": _l("Text of the draft"),
     "reports_made": _l("Reports made"), "activity_id": _l("Post number"),
+    "notifications": _l("Notifications"), "items": _l("Notifications received"),
+    "sentence": _l("Message"), "link": _l("Link"), "read_at": _l("Read"),
+    "params": _l("Details"),
+    "mail_settings": _l("Mail notifications"), "mail": _l("By mail"),
 }
 
 

@@ -24,6 +24,7 @@ entry is widened to ``WRITERS``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -230,7 +231,10 @@ def save_settings(user: User, mail_on: set[str]) -> None:
 def _export(user: User) -> dict:
     rows = db.session.scalars(sa.select(Notification).where(Notification.user_id == user.id)
                               .order_by(Notification.id))
-    items = [{"kind": n.kind, "sentence": sentence(n), "params": n.params, "link": n.link,
+    # The sentence says it in words; the stored details come as their JSON text (their keys
+    # differ by kind: a label for each would be noise).
+    items = [{"kind": n.kind, "sentence": sentence(n), "link": n.link,
+              "params": json.dumps(n.params or {}, ensure_ascii=False, sort_keys=True),
               "created_at": n.created_at, "read_at": n.read_at} for n in rows]
     # Every kind the person can receive, with their choice (the default included).
     return {"items": items,

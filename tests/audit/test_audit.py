@@ -28,7 +28,7 @@ from portal.i18n import force_locale
 from portal.jobs import services as jobs
 from portal.jobs.models import Job
 from portal.schools import services as sc
-from tests.conftest import PG_URL, csrf_token, make_user, sign_in
+from tests.conftest import csrf_token, make_user, sign_in
 from tests.test_token_migration import _old_school, _old_user, fresh_app  # noqa: F401
 
 BEFORE = "9b3e7f2a1c64"  # 0014: the schools' moderation_log, before issue 14
@@ -127,10 +127,6 @@ def test_the_rows_of_0014_are_all_still_there_after_0019(fresh_app):  # noqa: F8
                 ("hidden_by_reports", "activity:1", "3 reports", "")]
 
 
-@pytest.mark.xfail(not PG_URL, strict=True, reason=(
-    "migration 0016 recreates users on SQLite (batch mode) with foreign keys on: dropping the "
-    "old table runs its ON DELETE actions, so every moderation_log actor is unlinked (and "
-    "every sign-in session deleted); to be fixed in 0016 or migrations/env.py"))
 def test_the_actors_of_0014_rows_survive_the_migrations(fresh_app):  # noqa: F811
     app = fresh_app
     with app.app_context():

@@ -86,13 +86,22 @@ class EntryForm(FlaskForm):
                 return name
         return "save"
 
-    def draft(self, kind: str, slug: str) -> Draft:
+    def draft(self, kind: str, slug: str, previous=None) -> Draft:
+        """The form's texts, topics and picture; the rest (observance days, related articles,
+        a page's version) as in ``previous``, the newest revision."""
+        data = (previous.data or {}) if previous is not None else {}
+        topics = list(self.topics.data or [])
+        if previous is not None and sorted(previous.topics or []) == sorted(set(topics)):
+            topics = list(previous.topics)  # the same topics keep their order (the first leads)
         return Draft(kind=kind, slug=slug,
                      zh={p: getattr(self, f"zh_{p}").data or "" for p in PARTS},
                      en={p: getattr(self, f"en_{p}").data or "" for p in PARTS},
-                     topics=list(self.topics.data or []),
+                     topics=topics,
+                     observances=list(data.get("observances") or []),
+                     related=list(data.get("related") or []),
                      cover_id=self.cover.data if isinstance(self.cover.data, int) else None,
-                     note=self.note.data or "")
+                     note=self.note.data or "",
+                     extra={"version": data["version"]} if data.get("version") else {})
 
     def fill(self, draft: Draft) -> None:
         for lang in LANGS:

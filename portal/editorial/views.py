@@ -85,7 +85,7 @@ def _same(rev, draft) -> bool:
     return not draft.note and all(rev.text(lang, p) == draft.text(lang, p).strip()
                                   if p != "body" else rev.text(lang, p) == draft.text(lang, p)
                                   for lang in LANGS for p in services.PARTS) \
-        and list(rev.topics or []) == list(dict.fromkeys(draft.topics)) \
+        and sorted(rev.topics or []) == sorted(set(draft.topics)) \
         and (rev.data or {}).get("cover") == draft.cover_id
 
 
@@ -124,7 +124,9 @@ def _editor(form, entry, kind, previews=None, status=200):
 
 
 def _handle(form: EntryForm, entry, kind: str, slug: str):
-    draft = form.draft(kind, slug)
+    # What the form does not edit (observance days, related articles, a page's version)
+    # comes from the newest revision: a save in the browser must not drop it.
+    draft = form.draft(kind, slug, services.latest(entry) if entry is not None else None)
     if form.action() == "preview":
         try:
             previews = services.preview(draft)

@@ -31,7 +31,7 @@ from portal.schools import reports
 from portal.schools.models import PENDING as SCHOOL_PENDING
 from portal.schools.models import SUBMITTED, Activity, ActivityReport, School
 from portal.security import ADMIN
-from portal.site import zone
+from portal.site import site, zone
 
 FIGURE_PERIOD_DAYS = 92
 REVIEW_AHEAD_DAYS = 30
@@ -93,6 +93,12 @@ def _reported_items(limit: int) -> list[Item]:
     return out
 
 
+def _district(code: str) -> str:
+    """The district's name in the reader's language (never its code)."""
+    division = site().division(code)
+    return str(division.label()) if division else code
+
+
 # -- school applications ---------------------------------------------------------------------
 
 def _schools_count():
@@ -102,7 +108,7 @@ def _schools_count():
 def _schools_items(limit: int) -> list[Item]:
     rows = db.session.scalars(sa.select(School).where(School.status == SCHOOL_PENDING)
                               .order_by(School.id).limit(limit))
-    return [Item(str(s.name()), s.district, s.created_at,
+    return [Item(str(s.name()), _district(s.district), s.created_at,
                  url_for("schools.manage_schools") + f"#school-{s.id}") for s in rows]
 
 
@@ -117,7 +123,7 @@ def _families_items(limit: int) -> list[Item]:
     rows = db.session.scalars(sa.select(Application).where(Application.status == PENDING)
                               .options(orm.joinedload(Application.household))
                               .order_by(Application.id).limit(limit))
-    return [Item(a.household.name, a.household.district, a.created_at,
+    return [Item(a.household.name, _district(a.household.district), a.created_at,
                  url_for("households.decide", application_id=a.id)) for a in rows]
 
 

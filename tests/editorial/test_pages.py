@@ -185,3 +185,34 @@ def test_the_campaign_page_shows_the_staff_text_and_the_days_events(staff):
     # the library lists do not show campaign pages
     assert "Join us for World Water Day" not in client.get("/learn?lang=en").get_data(
         as_text=True)
+
+
+def test_a_browser_save_keeps_what_the_form_does_not_edit_and_no_change_adds_no_revision(staff):
+    """The editor has no fields for an article's observance days and related articles: a save
+    keeps them (before, a browser save dropped them).  Topics ticked in another order than the
+    file lists them are the same topics: an unchanged form saves no new revision."""
+    organizer = _client(staff, "organizer")
+    with staff.app_context():
+        entry = services.by_slug("green-travel")
+        rev = services.latest(entry)
+        first = (list(rev.data["observances"]), list(rev.data["related"]), list(rev.topics))
+        fields = {"zh_title": rev.zh_title, "zh_summary": rev.zh_summary,
+                  "zh_body": rev.zh_body.replace("\n", "\r\n"),  # as browsers send it
+                  "en_title": rev.en_title, "en_summary": rev.en_summary,
+                  "en_body": rev.en_body, "topics": sorted(rev.topics, reverse=True)}
+        entry_id = entry.id
+    assert first[0] and first[1]
+    assert _form(organizer, f"/manage/content/{entry_id}", save="1",
+                 **fields).status_code == 302
+    with staff.app_context():
+        assert services.get(entry_id).latest_revision == 1  # nothing changed
+    fields["en_title"] += " for everyone"
+    assert _form(organizer, f"/manage/content/{entry_id}", publish="1",
+                 **fields).status_code == 302
+    with staff.app_context():
+        rev = services.latest(services.get(entry_id))
+        assert rev.number == 2
+        assert (rev.data["observances"], rev.data["related"], rev.topics) == first
+        en = db.session.scalar(sa.select(Article).where(Article.slug == "green-travel",
+                                                        Article.lang == "en"))
+        assert en.observances == first[0] and en.related == first[1]

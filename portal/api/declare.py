@@ -44,8 +44,8 @@ TAGS = {tag.name: tag for tag in (
     Tag(name="events", description="Volunteer events and sign-ups."),
     Tag(name="households", description="Green households and city figures."),
     Tag(name="schools", description="School activity posts and their review."),
-    Tag(name="meta", description="This description."),
     Tag(name="articles", description="Articles, news, notices and pages (editorial)."),
+    Tag(name="meta", description="This description."),
 )}
 
 bp = APIBlueprint("api", __name__, url_prefix=PREFIX, template_folder="templates")

@@ -10,15 +10,7 @@ import pytest
 from portal.audit.models import AuditEntry
 from portal.db import writing
 from portal.extensions import db
-from tests.browser.conftest import (  # noqa: F401 (the browser fixtures, used by name)
-    _chromium_first,
-    browser,
-    chromium_path,
-    live_server,
-    login,
-    new_context,
-    page,
-)
+from tests.browser.conftest import login
 from tests.browser.test_accessibility import _axe, check_page, describe
 from tests.conftest import make_user
 

@@ -293,8 +293,10 @@ def security_headers(response):
     h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if current_app.config.get("HTTPS"):
         h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    # Pages shown to a signed-in person may hold their data: never store them anywhere.
-    if current_principal() is not None or g.get("personal_data"):
+    # Pages shown to a signed-in person may hold their data: never store them anywhere.  The
+    # media library's files are public pictures under names that never change: cacheable.
+    if (current_principal() is not None or g.get("personal_data")) \
+            and request.endpoint != "media.file":
         h["Cache-Control"] = "no-store"
         h.add("Vary", "Cookie")
     return response

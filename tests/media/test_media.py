@@ -236,6 +236,13 @@ def test_files_are_served_with_their_type_and_a_long_cache(app, staff):
     assert "max-age=31536000" in answer.headers["Cache-Control"]
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
     answer.close()
+    # signed in, the same public picture is still cacheable (pages are never stored)
+    signed_in = app.test_client()
+    sign_in(signed_in, "citizen@example.org")
+    answer = signed_in.get(f"/media/{webp}")
+    assert "immutable" in answer.headers["Cache-Control"], answer.headers["Cache-Control"]
+    answer.close()
+    assert signed_in.get("/account").headers["Cache-Control"] == "no-store"
     answer = client.get(f"/media/{jpeg}")
     assert answer.mimetype == "image/jpeg" and answer.data[:2] == b"\xff\xd8"
     answer.close()

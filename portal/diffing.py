@@ -64,7 +64,8 @@ def rows(old: str, new: str) -> list[Row]:
                 out.append(Row(REMOVED, [(left, True)], []))
             else:
                 out.append(Row(CHANGED, *_words(left, right)))
-    return out
+    # Blank lines between paragraphs say nothing in a comparison.
+    return [row for row in out if any(text.strip() for text, _ in (*row.old, *row.new))]
 
 
 def changed(old: str, new: str) -> bool:

@@ -696,7 +696,7 @@ def apply_files(plan: Plan) -> dict[str, dict[str, int]]:
         else:
             entry.kind = draft.kind
             c["changed"] += 1
-        rev = _add_revision(entry, draft, html, None, "file", "content/ files")
+        rev = _add_revision(entry, draft, html, None, "file", "")  # the source says it
         entry.file_hash, entry.file_revision = digest, rev.number
         entry.submitted_by_id = None
         _publish(None, entry, rev)
@@ -710,7 +710,7 @@ def apply_files(plan: Plan) -> dict[str, dict[str, int]]:
             continue
         if entry.published_revision is not None:
             entry.status, entry.published_revision = UNPUBLISHED, None
-            entry.unpublish_reason = "content/ files removed"
+            entry.unpublish_reason = ""  # its file was removed (the sync reports it)
             _remove(entry)
             counts[what]["removed"] += 1
             core_content.note(f"removed: {entry.slug}: its files are gone; it was taken off "

@@ -44,10 +44,12 @@ def upgrade():
         batch_op.create_index('ix_audit_log_actor_id_id', ['actor_id', 'id'], unique=False)
         batch_op.create_index('ix_audit_log_action_id', ['action', 'id'], unique=False)
         batch_op.create_index('ix_audit_log_created_at', ['created_at'], unique=False)
+        batch_op.create_index('ix_audit_log_target_id', ['target', 'id'], unique=False)
 
 
 def downgrade():
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_log_target_id')
         batch_op.drop_index('ix_audit_log_created_at')
         batch_op.drop_index('ix_audit_log_action_id')
         batch_op.drop_index('ix_audit_log_actor_id_id')

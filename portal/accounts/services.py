@@ -729,6 +729,7 @@ def delete_account(user: User, password: str) -> None:
         user = db.session.get(User, user.id)
         for part in reversed(_PERSONAL_DATA):
             part.erase(user)
+        audit.forget(f"user:{user.id}")  # staff's lines about the account lose its name
         db.session.delete(user)
         uow.after_commit(lambda: mail.erase_outbox_for(email))
 

@@ -34,4 +34,5 @@ class AuditEntry(db.Model):
         sa.Index("ix_audit_log_actor_id_id", "actor_id", "id"),
         sa.Index("ix_audit_log_action_id", "action", "id"),
         sa.Index("ix_audit_log_created_at", "created_at"),
+        sa.Index("ix_audit_log_target_id", "target", "id"),  # one thing's history; erasure
     )

@@ -65,6 +65,13 @@ def value_words(key: str, words) -> None:
     WORDS[key] = words
 
 
+def forget(target: str) -> None:
+    """An erased account (``user:N``): the log keeps what staff did to it, no longer the name
+    it was done to (the label held the person's name at the time)."""
+    db.session.execute(sa.update(AuditEntry).where(AuditEntry.target == target)
+                       .values(label=""))
+
+
 def record(actor, action: str, target: str, label: str = "", reason: str = "", **data) -> None:
     """One staff action: ``target`` is "kind:id" ("activity:12", "user:3"), ``label`` what
     people call it at the time ("Tree planting"), ``data`` the details the sentence names

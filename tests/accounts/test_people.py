@@ -18,7 +18,7 @@ from portal.audit.models import AuditEntry
 from portal.extensions import db
 from portal.jobs.models import Job
 from portal.rules import RuleError
-from tests.conftest import make_user, outbox, sign_in
+from tests.conftest import PASSWORD, make_user, outbox, sign_in
 
 
 def _u(uid: int) -> User:
@@ -283,3 +283,16 @@ def test_two_administrators_taking_each_others_role_at_once_leave_one(app, peopl
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(
             User.role == "admin")) == 1
+
+
+def test_a_deleted_account_leaves_staff_lines_about_it_without_its_name(app, people):
+    with app.app_context():
+        services.change_role(_u(people["admin"]), _u(people["citizen"]), "editor", "new staff")
+        [entry] = _entries("people.role")
+        assert entry.label == "张伟"
+        services.delete_account(_u(people["citizen"]), PASSWORD)
+        db.session.expire_all()
+        [entry] = _entries("people.role")
+        assert entry.label == "" and entry.reason == "new staff"  # what was done stays
+        with force_locale("en"):
+            assert "张伟" not in audit.sentence(entry)

@@ -4,7 +4,6 @@ moderation log.  Tested without HTTP."""
 from __future__ import annotations
 
 import csv
-import difflib
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -509,11 +508,6 @@ def queue_page(after: tuple | None = None) -> Page:
 def queue() -> list[Activity]:
     """The first page of the posts waiting for review."""
     return queue_page().items
-
-
-def diff(activity: Activity) -> list[str]:
-    return list(difflib.unified_diff(activity.body.splitlines(), activity.draft_body.splitlines(),
-                                     "published", "submitted", lineterm="", n=2))
 
 
 def _moderated(activity_id: int) -> Activity:
